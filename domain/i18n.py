@@ -1,0 +1,80 @@
+"""Messages in English, Serbian Latin and Serbian Cyrillic.
+
+Catalogues hold English and Serbian Latin only. Serbian Cyrillic is derived by
+transliteration, which for Serbian is exact letter for letter (Vuk's alphabet
+and Gaj's Latin alphabet map one to one, with lj, nj and dž as single letters),
+so a translator never keeps two Serbian catalogues in step. Fields in braces
+and spans marked ``⟦…⟧`` (product names, codes) are not transliterated.
+
+Catalogues are JSON files in `domain/locale/` mapping an error or UI code to
+its template; each package may add its own file (``domain/locale/sr-Latn.json``
+holds the domain's). A code missing from a language falls back to English,
+then to the error's own template.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any, Final, Literal
+
+from domain.errors import DomainError
+
+Language = Literal["en", "sr-Latn", "sr-Cyrl"]
+LANGUAGES: Final[tuple[Language, ...]] = ("sr-Latn", "sr-Cyrl", "en")
+
+_DIGRAPHS: Final = {"Lj": "Љ", "LJ": "Љ", "lj": "љ", "Nj": "Њ", "NJ": "Њ", "nj": "њ",
+                    "Dž": "Џ", "DŽ": "Џ", "dž": "џ"}
+_LETTERS: Final = dict(zip(
+    "ABVGDĐEŽZIJKLMNOPRSTĆUFHCČŠabvgdđežzijklmnoprstćufhcčš",
+    "АБВГДЂЕЖЗИЈКЛМНОПРСТЋУФХЦЧШабвгдђежзијклмнопрстћуфхцчш",
+    strict=True,
+))
+_PROTECTED: Final = re.compile(r"(\{[^{}]*\}|⟦[^⟧]*⟧)")
+
+
+def latin_to_cyrillic(text: str) -> str:
+    """Serbian Latin to Serbian Cyrillic, keeping ``{fields}`` and ``⟦spans⟧``."""
+    out: list[str] = []
+    for part in _PROTECTED.split(text):
+        if _PROTECTED.fullmatch(part):
+            out.append(part)
+            continue
+        i = 0
+        while i < len(part):
+            pair = part[i : i + 2]
+            if pair in _DIGRAPHS:
+                out.append(_DIGRAPHS[pair])
+                i += 2
+            else:
+                out.append(_LETTERS.get(part[i], part[i]))
+                i += 1
+    return "".join(out)
+
+
+@cache
+def _catalogue(language: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    folder = resources.files("domain") / "locale"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == f"{language}.json" or entry.name.endswith(f".{language}.json"):
+            merged.update(json.loads(entry.read_text(encoding="utf-8")))
+    return merged
+
+
+def translate(code: str, language: Language, default: str, **params: Any) -> str:
+    """The text for `code` in `language`, formatted with `params`."""
+    if language == "en":
+        template = _catalogue("en").get(code, default)
+    else:
+        template = _catalogue("sr-Latn").get(code) or _catalogue("en").get(code, default)
+        if language == "sr-Cyrl":
+            template = latin_to_cyrillic(template)
+    return template.format(**params).replace("⟦", "").replace("⟧", "")
+
+
+def message(error: DomainError, language: Language) -> str:
+    """The error's message in `language`."""
+    return translate(error.code, language, error.template, **error.params)
