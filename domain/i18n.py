@@ -15,43 +15,17 @@ then to the error's own template.
 from __future__ import annotations
 
 import json
-import re
 from functools import cache
 from importlib import resources
 from typing import Any, Final, Literal
 
 from domain.errors import DomainError
+from domain.script import latin_to_cyrillic
 
 Language = Literal["en", "sr-Latn", "sr-Cyrl"]
 LANGUAGES: Final[tuple[Language, ...]] = ("sr-Latn", "sr-Cyrl", "en")
 
-_DIGRAPHS: Final = {"Lj": "Љ", "LJ": "Љ", "lj": "љ", "Nj": "Њ", "NJ": "Њ", "nj": "њ",
-                    "Dž": "Џ", "DŽ": "Џ", "dž": "џ"}
-_LETTERS: Final = dict(zip(
-    "ABVGDĐEŽZIJKLMNOPRSTĆUFHCČŠabvgdđežzijklmnoprstćufhcčš",
-    "АБВГДЂЕЖЗИЈКЛМНОПРСТЋУФХЦЧШабвгдђежзијклмнопрстћуфхцчш",
-    strict=True,
-))
-_PROTECTED: Final = re.compile(r"(\{[^{}]*\}|⟦[^⟧]*⟧)")
-
-
-def latin_to_cyrillic(text: str) -> str:
-    """Serbian Latin to Serbian Cyrillic, keeping ``{fields}`` and ``⟦spans⟧``."""
-    out: list[str] = []
-    for part in _PROTECTED.split(text):
-        if _PROTECTED.fullmatch(part):
-            out.append(part)
-            continue
-        i = 0
-        while i < len(part):
-            pair = part[i : i + 2]
-            if pair in _DIGRAPHS:
-                out.append(_DIGRAPHS[pair])
-                i += 2
-            else:
-                out.append(_LETTERS.get(part[i], part[i]))
-                i += 1
-    return "".join(out)
+__all__ = ["LANGUAGES", "Language", "latin_to_cyrillic", "message", "translate"]
 
 
 @cache

@@ -16,8 +16,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-IO_LIBRARIES = ("sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "requests", "httpx",
-                "psycopg", "sqlite3", "sqlite_utils", "PySide6", "cv2")
+IO_LIBRARIES = (
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "requests",
+    "httpx",
+    "psycopg",
+    "sqlite3",
+    "sqlite_utils",
+    "PySide6",
+    "cv2",
+)
 
 
 @dataclass(frozen=True)
@@ -31,22 +43,47 @@ class Rule:
 
 
 RULES = (
-    Rule("domain", ("app", "central", "scheduler", *IO_LIBRARIES),
-         "domain/ is pure shared code: no project layers above it, no I/O libraries"),
-    Rule("scheduler", ("app", "central", *IO_LIBRARIES),
-         "scheduler/ is a pure library over domain/"),
-    Rule("app.ui", ("sqlalchemy", "alembic", "requests", "httpx", "sqlite3", "app.local_db",
-                    "app.sync", "central"),
-         "the UI talks to app/services only, never to the database or HTTP"),
+    Rule(
+        "domain",
+        ("app", "central", "scheduler", *IO_LIBRARIES),
+        "domain/ is pure shared code: no project layers above it, no I/O libraries",
+    ),
+    Rule(
+        "scheduler", ("app", "central", *IO_LIBRARIES), "scheduler/ is a pure library over domain/"
+    ),
+    Rule(
+        "app.ui",
+        (
+            "sqlalchemy",
+            "alembic",
+            "requests",
+            "httpx",
+            "sqlite3",
+            "app.local_db",
+            "app.sync",
+            "central",
+        ),
+        "the UI talks to app/services only, never to the database or HTTP",
+    ),
     Rule("app.services", ("app.ui", "PySide6"), "services are UI-free use cases"),
-    Rule("app.local_db", ("app.ui", "app.services", "app.sync", "PySide6"),
-         "the store knows nothing above it"),
+    Rule(
+        "app.local_db",
+        ("app.ui", "app.services", "app.sync", "PySide6"),
+        "the store knows nothing above it",
+    ),
     Rule("app.sync", ("app.ui", "app.services", "PySide6"), "sync knows nothing above it"),
-    Rule("app.scanning", ("app.ui", "app.services", "app.local_db", "app.sync", "PySide6"),
-         "decoding is independent of the UI and the store"),
+    Rule(
+        "app.scanning",
+        ("app.ui", "app.services", "app.local_db", "app.sync", "PySide6"),
+        "decoding is independent of the UI and the store",
+    ),
     Rule("app", ("central",), "the site client never imports the hub"),
-    Rule("app", ("PySide6",), "only app/ui (and the composition root) imports Qt",
-         exempt=("app.ui", "app.bootstrap")),
+    Rule(
+        "app",
+        ("PySide6",),
+        "only app/ui (and the composition root) imports Qt",
+        exempt=("app.ui", "app.bootstrap"),
+    ),
     Rule("central", ("app", "PySide6"), "the hub never imports the site client"),
 )
 
@@ -142,7 +179,9 @@ def test_a_forbidden_import_is_caught(tmp_path: Path, path: str, source: str) ->
 def test_allowed_imports_pass(tmp_path: Path) -> None:
     for package in ("domain", "scheduler", "central", "app/ui", "app/services"):
         (tmp_path / package).mkdir(parents=True)
-    (tmp_path / "app/ui/ok.py").write_text("from PySide6.QtCore import Qt\nfrom app.services import x\n")
+    (tmp_path / "app/ui/ok.py").write_text(
+        "from PySide6.QtCore import Qt\nfrom app.services import x\n"
+    )
     (tmp_path / "app/services/ok.py").write_text("import sqlalchemy\nfrom app.local_db import m\n")
     (tmp_path / "central/ok.py").write_text("import scheduler\nimport domain.ids\n")
     assert violations(tmp_path) == []

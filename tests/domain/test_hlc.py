@@ -57,7 +57,9 @@ def test_counter_overflow_borrows_the_next_millisecond() -> None:
     assert len(set(seen)) == len(seen)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "0177ba3c5f10.0000.", "0177ba3c5f1.0000.a", "zz77ba3c5f10.0000.a"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "0177ba3c5f10.0000.", "0177ba3c5f1.0000.a", "zz77ba3c5f10.0000.a"]
+)
 def test_decode_rejects_malformed(text: str) -> None:
     with pytest.raises(HlcFormatError):
         Timestamp.decode(text)
