@@ -38,14 +38,18 @@ def _catalogue(language: str) -> dict[str, str]:
     return merged
 
 
-def translate(code: str, language: Language, default: str, **params: Any) -> str:
-    """The text for `code` in `language`, formatted with `params`."""
-    if language == "en":
-        template = _catalogue("en").get(code, default)
-    else:
-        template = _catalogue("sr-Latn").get(code) or _catalogue("en").get(code, default)
-        if language == "sr-Cyrl":
-            template = latin_to_cyrillic(template)
+def translate(code: str, language: Language, default: str, /, **params: Any) -> str:
+    """The text for `code` in `language`, formatted with `params`.
+
+    A code with no Serbian entry falls back to the English text as it is:
+    English transliterated into Cyrillic letters would be unreadable.
+    """
+    english = _catalogue("en").get(code, default)
+    template = english
+    if language != "en":
+        serbian = _catalogue("sr-Latn").get(code)
+        if serbian is not None:
+            template = latin_to_cyrillic(serbian) if language == "sr-Cyrl" else serbian
     return template.format(**params).replace("⟦", "").replace("⟧", "")
 
 

@@ -39,3 +39,14 @@ def test_catalogues_are_valid_json_with_the_same_fields_as_english() -> None:
 @pytest.mark.parametrize("language", ["en", "sr-Latn", "sr-Cyrl"])
 def test_translate_formats_params(language: str) -> None:
     assert "42" in translate("no.such.code", language, "Count {n}", n=42)  # type: ignore[arg-type]
+
+
+def test_a_missing_serbian_entry_falls_back_to_readable_english() -> None:
+    assert translate("no.such.code", "sr-Cyrl", "Scan again") == "Scan again"
+
+
+def test_params_may_be_called_code_language_or_default() -> None:
+    text = translate(
+        "no.such.code", "en", "{code}/{language}/{default}", code=1, language=2, default=3
+    )
+    assert text == "1/2/3"
