@@ -33,7 +33,8 @@ def test_catalogues_are_valid_json_with_the_same_fields_as_english() -> None:
             data = json.loads(entry.read_text(encoding="utf-8"))
             assert isinstance(data, dict), entry.name
             for code, text in data.items():
-                assert isinstance(text, str) and text, (entry.name, code)
+                assert isinstance(text, str), (entry.name, code)
+                assert text, (entry.name, code)
 
 
 @pytest.mark.parametrize("language", ["en", "sr-Latn", "sr-Cyrl"])
