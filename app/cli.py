@@ -26,6 +26,7 @@ from app.local_db.export import ExportFormat, export_table
 from app.local_db.info import SchemaState, store_info
 from app.local_db.migrate import upgrade_to_head
 from app.settings import SiteSettings
+from app.sync.cli import sync as sync_command
 
 app = typer.Typer(
     name="imuno-site",
@@ -40,6 +41,7 @@ db_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
+app.command("sync")(sync_command)
 
 DbOption = Annotated[
     Path | None,

@@ -23,6 +23,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from central.certificates.commands import cert_app
+from central.demo.cli import demo_data_command
+from central.scheduling.cli import schedule as schedule_command
+from central.services.sync.status_command import sites_status
 from central.settings import HubSettings, LogLevel
 
 if TYPE_CHECKING:
@@ -45,7 +49,11 @@ app = typer.Typer(
 sites_app = typer.Typer(help="Vaccination sites: add, list, enrol, revoke.", no_args_is_help=True)
 users_app = typer.Typer(help="Central staff accounts.", no_args_is_help=True)
 app.add_typer(sites_app, name="sites")
+sites_app.command("status")(sites_status)
 app.add_typer(users_app, name="users")
+app.add_typer(cert_app, name="cert")
+app.command("schedule")(schedule_command)
+app.command("demo-data")(demo_data_command)
 
 DbOption = Annotated[
     str | None,

@@ -22,6 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from central.api import errors
 from central.api.middleware import BodyLimit, RequestContext
 from central.api.routers import appointments, ops, registrations, rosters, sites, staff
+from central.api.routers import certificates as certificates_router
+from central.api.routers import schedule_status as schedule_status_router
+from central.api.routers import sync as sync_router
 from central.db import current_revision, head_revision
 from central.services.context import Hub
 from central.services.enrolment import CsrSigner
@@ -95,6 +98,9 @@ def create_app(
         rosters.router,
         staff.router,
         appointments.router,
+        sync_router.router,
+        schedule_status_router.router,
+        certificates_router.router,
     ):
         app.include_router(router)
     # Added last = outermost: the request context wraps the body limit.
@@ -105,4 +111,6 @@ def create_app(
 
 def app_from_environment() -> Any:
     """The application configured from ``IMUNO_HUB_*`` (uvicorn's factory)."""
-    return create_app(HubSettings())
+    from central.certificates.csr_signer import HubCsrSigner
+
+    return create_app(HubSettings(), csr_signer=HubCsrSigner())

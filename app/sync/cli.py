@@ -1,0 +1,82 @@
+"""``imuno-site sync``: one sync round, headless, printing what moved.
+
+Exit status 0 when the round finished, 1 when it failed (the reason on
+stderr, in words a manager can act on); the outbox is kept either way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.local_db.engine import open_site_store
+from app.local_db.errors import SiteStoreError
+from app.local_db.sealing import SecretBox
+from app.settings import SiteSettings
+from app.sync.engine import RoundReport, SyncEngine
+from app.sync.errors import SyncError
+from app.sync.identity import load_connection
+from app.sync.transport import HttpTransport
+
+
+def _print_report(report: RoundReport, bytes_sent: int, bytes_received: int) -> None:
+    typer.echo(
+        f"pushed {report.pushed} (applied {report.applied_at_hub}, duplicate "
+        f"{report.duplicates}, quarantined {len(report.quarantined)})"
+    )
+    typer.echo(f"pulled {report.pulled} (applied here {report.applied_here})")
+    typer.echo(f"waiting in outbox: {report.backlog}")
+    verified = "yes" if report.verified else f"no, re-fetched {report.refetched}"
+    typer.echo(f"verified with the hub: {verified}")
+    if report.restored:
+        typer.echo("restore from a backup detected: unsent records kept and re-sent")
+    if report.hub_clock_offset_ms is not None and abs(report.hub_clock_offset_ms) > 60_000:
+        typer.echo(f"warning: this computer's clock is off by {report.hub_clock_offset_ms} ms")
+    for line in report.quarantined:
+        typer.echo(f"quarantined at the hub: {line}")
+    for line in report.skipped:
+        typer.echo(f"not applied here: {line}")
+    typer.echo(f"bytes sent {bytes_sent}, received {bytes_received}")
+
+
+def sync(
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", help="The site database file (default: $IMUNO_SITE_DB).", dir_okay=False
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="The secrets key file (default: $IMUNO_SITE_SECRET_KEY).", dir_okay=False
+        ),
+    ] = None,
+    hub_url: Annotated[
+        str | None, typer.Option("--hub", help="Override the hub address stored at enrolment.")
+    ] = None,
+) -> None:
+    """Run one sync round with the hub now: push the outbox, pull changes, verify."""
+    settings = SiteSettings().with_db(db)
+    if key is not None:
+        settings = settings.model_copy(update={"secret_key": key})
+    try:
+        engine = open_site_store(settings.db_path, create=False)
+    except SiteStoreError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    try:
+        connection = load_connection(engine, SecretBox.load(settings.secret_key_path))
+        transport = HttpTransport(hub_url or connection.hub_url, connection.credential)
+        try:
+            report = SyncEngine(engine, transport, site_id=connection.site_id).run_round()
+        finally:
+            transport.close()
+    except (SyncError, SiteStoreError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    _print_report(report, transport.stats.bytes_sent, transport.stats.bytes_received)
