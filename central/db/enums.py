@@ -13,12 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Sex(StrEnum):
-    """Sex as encoded in the JMBG."""
-
-    MALE = "M"
-    FEMALE = "F"
+# One definition of sex, the JMBG's own encoding, re-exported for the models.
+from domain.jmbg import Sex as Sex
 
 
 class StaffRole(StrEnum):

@@ -9,20 +9,13 @@ Whoever writes a field must also write its timestamp in the same transaction.
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.local_db.models.base import Base, BornAnywhere, enum_type
-
-
-class Sex(enum.StrEnum):
-    """Sex as the JMBG and the identity document state it."""
-
-    FEMALE = "F"
-    MALE = "M"
+from domain.jmbg import Sex as Sex
 
 
 class Citizen(BornAnywhere, Base):
