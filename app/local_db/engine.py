@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -114,16 +115,37 @@ def database_path(engine: Engine) -> Path:
     return Path(database)
 
 
+def _enter_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch to WAL, waiting out another client that is switching at the same time.
+
+    SQLite answers SQLITE_BUSY to a journal-mode change without calling the
+    busy handler when another connection holds the lock it needs (deadlock
+    avoidance), so two clients starting together must retry here for as
+    long as the busy timeout allows.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     # Hand transaction control to the begin event below; pysqlite would
     # otherwise open its own deferred transactions and commit before DDL.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _enter_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
 
