@@ -18,7 +18,9 @@ from central.services.errors import FieldProblem, HubError, InvalidRequest
 
 DEFAULT_PAGE_SIZE: Final = 100
 MAX_PAGE_SIZE: Final = 1000
-_MAX_CURSOR_LENGTH: Final = 512
+# Bounds what a client may send; generous enough for any sort key the hub
+# gives out (keys come from bounded text columns, UTF-8 up to 4 bytes a char).
+_MAX_CURSOR_LENGTH: Final = 4096
 
 
 class BadCursor(HubError):
@@ -30,7 +32,7 @@ class BadCursor(HubError):
 
 def encode_cursor(key: list[Any]) -> str:
     """The cursor for a page ending at the item with sort key `key` (JSON values)."""
-    raw = json.dumps(key, separators=(",", ":")).encode("utf-8")
+    raw = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
