@@ -1,0 +1,87 @@
+"""``imuno-site enrol --hub URL --code CODE``: enrol this workstation from the command line.
+
+The same use case as the enrolment dialog (`app.services.enrolment.enrol_site`):
+the site's signer key is made here, the code is exchanged for the credential,
+both are stored sealed. Then, unless ``--no-sync``, one sync round brings the
+site's accounts and roster, so a nurse can log in at once. Exit status 0 when
+enrolled (a failed first sync only warns: the client syncs again by itself),
+1 with one line on stderr when not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine
+
+from app.local_db.engine import open_site_store
+from app.local_db.errors import SiteStoreError
+from app.local_db.sealing import SecretBox
+from app.services.enrolment import enrol_site
+from app.settings import SiteSettings
+from app.sync.engine import SyncEngine
+from app.sync.errors import SyncError
+from app.sync.identity import load_connection
+from app.sync.transport import HttpTransport
+from domain.clock import SystemClock
+from domain.errors import DomainError
+
+
+def enrol(
+    hub: Annotated[str, typer.Option("--hub", help="The hub's address, e.g. https://hub.rs.")],
+    code: Annotated[str, typer.Option("--code", help="The one-time enrolment code.")],
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", help="The site database file (default: $IMUNO_SITE_DB).", dir_okay=False
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key", help="The secrets key file (default: $IMUNO_SITE_SECRET_KEY).", dir_okay=False
+        ),
+    ] = None,
+    sync: Annotated[
+        bool, typer.Option("--sync/--no-sync", help="Sync once after enrolling.")
+    ] = True,
+) -> None:
+    """Enrol this workstation as a vaccination site with the hub's one-time code."""
+    settings = SiteSettings().with_db(db)
+    if key is not None:
+        settings = settings.model_copy(update={"secret_key": key})
+    try:
+        engine = open_site_store(settings.db_path)
+    except SiteStoreError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    try:
+        box = SecretBox.load_or_create(settings.secret_key_path)
+        result = enrol_site(engine, box, hub, code, SystemClock())
+        typer.echo(
+            f"Enrolled as site {result.site_code} ({result.site_name}) with {result.hub_url}; "
+            f"signer key id {result.signer_kid.hex()}, valid until "
+            f"{result.signer_valid_until:%Y-%m-%d}."
+        )
+        if sync:
+            _first_sync(engine, box)
+    except DomainError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
+def _first_sync(engine: Engine, box: SecretBox) -> None:
+    connection = load_connection(engine, box)
+    transport = HttpTransport(connection.hub_url, connection.credential)
+    try:
+        report = SyncEngine(engine, transport, site_id=connection.site_id).run_round()
+    except SyncError as exc:
+        typer.echo(f"Warning: the first sync did not finish: {exc}", err=True)
+        return
+    finally:
+        transport.close()
+    typer.echo(f"First sync: pulled {report.pulled} changes (applied {report.applied_here}).")
