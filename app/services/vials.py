@@ -480,3 +480,46 @@ def discard_vial(
         )
         audit(session, site, staff, now, "vial.discarded", "vials", vial.id, reason=event.reason)
         return state_of(session, vial, product)
+
+
+def site_vials(
+    engine: Engine,
+    clock: Clock,
+    *,
+    rules: RuleSet | None = None,
+    finished_within: timedelta = timedelta(days=2),
+) -> list[VialState]:
+    """The vials a manager looks after: every vial in use, and those finished lately.
+
+    A vial is finished when discarded or empty; finished vials pile up over a
+    campaign, so only those finished within `finished_within` of now are
+    listed. Two queries whatever the number of vials (vials, then all their
+    events), ordered by lot then serial; times in the site's zone.
+    """
+    with session_scope(engine, write=False) as session:
+        ruleset = rules or rules_in_force(local_day(session, clock))
+        vials = list(session.scalars(sa.select(Vial).order_by(Vial.lot_number, Vial.serial)))
+        facts: dict[uuid.UUID, list[VialEventFact]] = {vial.id: [] for vial in vials}
+        rows = session.execute(
+            sa.select(VialEvent.vial_id, VialEvent.kind, VialEvent.occurred_at, VialEvent.reason)
+        )
+        for vial_id, kind, at, reason in rows:
+            if vial_id in facts:
+                facts[vial_id].append(VialEventFact(VialEventKind(kind), at, reason))
+        since = clock.now() - finished_within
+        listed: list[VialState] = []
+        for vial in vials:
+            minutes = ruleset.catalogue.by_gtin(vial.gtin).minutes_usable_after_opening
+            state = fold_vial(vial, facts[vial.id], minutes)
+            finished_at = state.discarded_at or (
+                _last_draw(facts[vial.id]) if state.doses_left == 0 else None
+            )
+            if finished_at is not None and finished_at < since:
+                continue
+            listed.append(_with_local_times(state, session))
+        return listed
+
+
+def _last_draw(facts: list[VialEventFact]) -> datetime | None:
+    draws = [fact.occurred_at for fact in facts if fact.kind is VialEventKind.DOSE_DRAWN]
+    return max(draws, default=None)
