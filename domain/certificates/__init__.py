@@ -6,7 +6,7 @@ package's own (the EU schema, the fonts).
 Issuing at a site (offline)::
 
     signer = DocumentSigner.create(site_key, dsc_der)          # once, at start-up
-    uvci = make_uvci("NS01", certificate_id)                   # id born with the record
+    uvci = make_uvci(issuer_code("NS-01"), certificate_id)     # id born with the record
     hcert = build_payload(PersonName("Đorđević", "Milica"), date(1980, 4, 1),
                           Vaccination(vaccine=..., product=..., manufacturer=...,
                                       dose_number=2, total_doses=2,
@@ -75,7 +75,7 @@ from domain.certificates.trust_list import (
     verify_revocation_list,
     verify_trust_list,
 )
-from domain.certificates.uvci import make_uvci, parse_uvci
+from domain.certificates.uvci import issuer_code, make_uvci, parse_uvci
 from domain.certificates.verify import TrustStore, VerifiedCertificate, verify
 
 __all__ = [
@@ -114,6 +114,7 @@ __all__ = [
     "encode_certificate",
     "icao_transliterate",
     "issue_signer_certificate",
+    "issuer_code",
     "key_id",
     "make_uvci",
     "parse_payload",

@@ -13,7 +13,8 @@ abroad, and the EU format asks for English beside the national language);
 Cyrillic derived from it. Values (names, product names, site names) are
 printed as given: pass the holder's name in the script the page should show.
 
-The QR code is made by zxing-cpp at error correction level Q and drawn as a
+The QR code is made by zxing-cpp at error correction level Q, with a fixed
+mask pattern (see `_QR_MASK`), and drawn as a
 1-bit image, one pixel per module, scaled up without interpolation so every
 module stays a sharp square. Font: DejaVu Sans, shipped in ``fonts/`` (it covers Serbian
 Latin with diacritics and Cyrillic), embedded as a subset; headings are
@@ -56,6 +57,12 @@ _FILL: Final = 0
 _FILL_AND_STROKE: Final = 2
 _BOLD_STROKE: Final = 0.4  # points of outline stroked around bold glyphs
 _WHITE_THRESHOLD: Final = 128
+# A fixed QR mask pattern (ISO/IEC 18004 lets the encoder pick any of the 8):
+# scoring all 8, as zxing-cpp does by default, was a third of the time to issue
+# a certificate. Measured over 150 certificates drawn at 3 px per module with
+# blur and noise, mask 0 decoded as often as the scored choice (8 vs 11 failures);
+# the page prints at about 0.6 mm per module, far from that margin.
+_QR_MASK: Final = 0
 
 # English defaults of every label; Serbian lives in the catalogue.
 _LABELS: Final[dict[str, str]] = {
@@ -323,7 +330,9 @@ def _qr_inline_image(qr_text: str, x: float, y: float, size: float) -> str:
     kilobytes that compress with the page, where a greyscale image XObject
     would cost a separate, slower-to-compress stream. Black is 0 (DeviceGray).
     """
-    barcode = zxingcpp.create_barcode(qr_text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    barcode = zxingcpp.create_barcode(
+        qr_text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q", data_mask=_QR_MASK
+    )
     pixels = np.asarray(barcode.to_image(scale=1, add_quiet_zones=True))
     height, width = pixels.shape
     bits = np.packbits(pixels >= _WHITE_THRESHOLD, axis=1)  # rows padded to whole bytes

@@ -21,6 +21,7 @@ The longest UVCI made here is 63 characters, within the schema's 80.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ __all__ = [
     "PREFIX",
     "Uvci",
     "check_character",
+    "issuer_code",
     "make_uvci",
     "parse_uvci",
 ]
@@ -81,6 +83,21 @@ class Uvci:
 
     def __str__(self) -> str:
         return self.text
+
+
+def issuer_code(site_code: str) -> str:
+    """The UVCI issuer segment for a site code (hub and sites call this alike).
+
+    The code's letters and digits, upper-cased (``"ns-01"`` -> ``"NS01"``),
+    when 1 to 10 remain; otherwise ``"S"`` and 9 base-36 digits of the code's
+    SHA-256, so any site code gives a valid, stable segment. The segment only
+    says who issued: uniqueness comes from the certificate id after it.
+    """
+    kept = "".join(char for char in site_code.upper() if char in _DIGITS36)
+    if _ISSUER.fullmatch(kept):
+        return kept
+    digest = int.from_bytes(hashlib.sha256(site_code.encode("utf-8")).digest()[:8], "big")
+    return "S" + _base36(digest)[-9:]
 
 
 def make_uvci(issuer: str, certificate_id: uuid.UUID, *, country: str = "RS") -> str:
