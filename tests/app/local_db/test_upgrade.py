@@ -1,4 +1,4 @@
-"""The upgrade procedure itself, against a copy of the migrations with a revision 0002 added."""
+"""The upgrade procedure, against a copy of the migrations with a test revision added on top."""
 
 from __future__ import annotations
 
@@ -12,17 +12,21 @@ from sqlalchemy.engine import Engine
 from app.local_db import models as m
 from app.local_db.engine import open_site_store, read_only
 from app.local_db.errors import MigrationFailed, StoreNewerThanCode
-from app.local_db.migrate import MIGRATIONS_DIR, upgrade_to_head
+from app.local_db.migrate import MIGRATIONS_DIR, head_revision, upgrade_to_head
 from app.local_db.unit_of_work import session_scope
 from domain.clock import FixedClock
 from tests.app.local_db import factories as f
 
-HEADER = """
+# The revision the shipped migrations end at, and a new one chained after it.
+HEAD = head_revision()
+NEXT = "9999"
+
+HEADER = f"""
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002"
-down_revision = "0001"
+revision = "{NEXT}"
+down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -47,7 +51,7 @@ FAILS_HALF_WAY = (
     + """
 def upgrade() -> None:
     op.create_table("clinic_notes", sa.Column("id", sa.Integer, primary_key=True))
-    raise RuntimeError("bug in migration 0002")
+    raise RuntimeError("bug in the new migration")
 """
 )
 
@@ -69,7 +73,7 @@ def upgrade() -> None:
 def _scripts(tmp_path: Path, source: str) -> Path:
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_test.py").write_text(source)
+    (scripts / "versions" / f"{NEXT}_test.py").write_text(source)
     return scripts
 
 
@@ -101,13 +105,12 @@ def test_an_upgrade_backs_up_the_old_store_first(
 ) -> None:
     scripts = _scripts(tmp_path, ADD_TABLE)
     result = upgrade_to_head(populated, store_path, clock=FixedClock(), scripts=scripts)
-    assert (result.from_revision, result.to_revision, result.upgraded) == ("0001", "0002", True)
-    assert (
-        result.backup == store_path.parent / "backups" / "site.sqlite.before-0002-20210301T080000Z"
-    )
-    assert _revision(result.backup) == "0001"
+    assert (result.from_revision, result.to_revision, result.upgraded) == (HEAD, NEXT, True)
+    backup_name = f"site.sqlite.before-{NEXT}-20210301T080000Z"
+    assert result.backup == store_path.parent / "backups" / backup_name
+    assert _revision(result.backup) == HEAD
     assert "clinic_notes" not in _tables(result.backup)
-    assert _revision(store_path) == "0002"
+    assert _revision(store_path) == NEXT
     assert "clinic_notes" in _tables(store_path)
     with session_scope(populated, write=False) as session:
         assert session.query(m.DoseRecord).count() == 1  # rebuilt citizens kept its doses
@@ -132,13 +135,13 @@ def test_a_downgraded_client_refuses_the_upgraded_store(
         populated, store_path, clock=FixedClock(), scripts=_scripts(tmp_path, ADD_TABLE)
     )
     populated.dispose()
-    with pytest.raises(StoreNewerThanCode, match="schema 0002"):
+    with pytest.raises(StoreNewerThanCode, match=f"schema {NEXT}"):
         open_site_store(store_path)
 
 
 @pytest.mark.parametrize(
     ("source", "reason"),
-    [(FAILS_HALF_WAY, "bug in migration 0002"), (BREAKS_REFERENCES, "broken references")],
+    [(FAILS_HALF_WAY, "bug in the new migration"), (BREAKS_REFERENCES, "broken references")],
 )
 def test_a_failed_upgrade_changes_nothing(
     populated: Engine, store_path: Path, tmp_path: Path, source: str, reason: str
@@ -147,7 +150,7 @@ def test_a_failed_upgrade_changes_nothing(
     tables_before = _tables(store_path)
     with pytest.raises(MigrationFailed, match=reason):
         upgrade_to_head(populated, store_path, clock=FixedClock(), scripts=scripts)
-    assert _revision(store_path) == "0001"
+    assert _revision(store_path) == HEAD
     assert _tables(store_path) == tables_before
     with session_scope(populated, write=False) as session:
         assert session.query(m.DoseRecord).count() == 1
