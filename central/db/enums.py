@@ -99,6 +99,14 @@ class AllocationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ShipmentKind(StrEnum):
+    """Where a shipment's vials come from and go to (``site_id`` is the site concerned)."""
+
+    ALLOCATION = "allocation"  # central warehouse -> site_id, from an approved allocation
+    TRANSFER = "transfer"  # from_site_id -> site_id
+    RETURN = "return"  # site_id -> central warehouse
+
+
 class DiscrepancyKind(StrEnum):
     """How a received shipment differed from what was sent."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -44,8 +45,14 @@ from central.db.base import (
     SyncedRecord,
     one_of,
 )
-from central.db.enums import AllocationStatus, DiscrepancyKind, MovementKind, PurchaseOrderStatus
-from central.db.types import UUID, UTCDateTime
+from central.db.enums import (
+    AllocationStatus,
+    DiscrepancyKind,
+    MovementKind,
+    PurchaseOrderStatus,
+    ShipmentKind,
+)
+from central.db.types import UUID, UTCDateTime, json_document
 
 LOCATION_LENGTH = 64
 
@@ -145,6 +152,13 @@ class Allocation(CentralRecord, Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The proposal's inputs (NULL for allocations written by hand or by the demo):
+    # the days of appointments it covers and the safety margin it added.
+    horizon_start: Mapped[date | None] = mapped_column(Date)
+    horizon_days: Mapped[int | None] = mapped_column(Integer)
+    safety_margin_percent: Mapped[int | None] = mapped_column(Integer)
+    #: Doses needed and vials short per site and product, as proposed.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(json_document())
 
 
 class AllocationLine(CentralRecord, Base):
@@ -158,13 +172,32 @@ class AllocationLine(CentralRecord, Base):
     product_id: Mapped[str] = mapped_column(String(PRODUCT_ID_LENGTH))
     lot_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("lots.id"))
     quantity_vials: Mapped[int] = mapped_column(Integer)
+    #: What the proposal computed before any adjustment (NULL: a line added by hand).
+    proposed_vials: Mapped[int | None] = mapped_column(Integer)
+    #: The earliest appointment day the line serves: its lot must not expire before it.
+    first_day: Mapped[date | None] = mapped_column(Date)
 
 
 class Shipment(CentralRecord, Base):
-    """Vials leaving the warehouse for one site."""
+    """Vials on the road: warehouse -> site, site -> site, or site -> warehouse.
+
+    ``site_id`` is the site concerned: the destination of an allocation
+    shipment or a transfer, the sender of a return. ``from_site_id`` is the
+    sender of a transfer. ``reference`` is printed on the delivery note and
+    scanned or typed at receipt (NULL only for rows written before it existed).
+    """
 
     __tablename__ = "shipments"
+    __table_args__ = (
+        one_of("kind", ShipmentKind),
+        CheckConstraint(
+            "(kind = 'transfer') = (from_site_id IS NOT NULL)", name="transfer_has_sender"
+        ),
+    )
 
+    kind: Mapped[str] = mapped_column(String(16), default=ShipmentKind.ALLOCATION.value)
+    reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    from_site_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("sites.id"))
     site_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("sites.id"), index=True)
     allocation_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("allocations.id"))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
