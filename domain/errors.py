@@ -11,7 +11,10 @@ Subclasses set ``code`` and ``template`` as class attributes; templates use
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from domain.i18n import Language
 
 
 class DomainError(ValueError):
@@ -23,6 +26,15 @@ class DomainError(ValueError):
     def __init__(self, **params: Any) -> None:
         self.params: dict[str, Any] = params
         super().__init__(self.template.format(**params))
+
+    def params_in(self, language: Language) -> dict[str, Any]:
+        """The params to fill the message in `language` (`domain.i18n.message` uses it).
+
+        The params as given; a subclass whose params hold texts that are
+        themselves translatable (e.g. eligibility reasons) renders them here.
+        """
+        del language
+        return self.params
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keeps errors picklable across process pools despite keyword-only init.

@@ -55,4 +55,4 @@ def translate(code: str, language: Language, default: str, /, **params: Any) -> 
 
 def message(error: DomainError, language: Language) -> str:
     """The error's message in `language`."""
-    return translate(error.code, language, error.template, **error.params)
+    return translate(error.code, language, error.template, **error.params_in(language))

@@ -227,9 +227,8 @@ def add_appointment_event(
 ) -> AppointmentEvent:
     """Append an event to `appointment` and queue it for the hub, in `session`'s transaction.
 
-    Only appointments the hub made travel: one booked here for a walk-in is
-    unknown to the hub (there is no site-to-hub appointment kind), so its
-    events stay local; the dose record itself always travels.
+    Every event travels: the hub holds the scheduler's appointments, and a
+    walk-in's is queued (``walk_in_appointment``) before its first event.
     """
     now = clock.now()
     event = AppointmentEvent(
@@ -246,10 +245,7 @@ def add_appointment_event(
     )
     session.add(event)
     session.flush()
-    if appointment.origin_site_id is None:
-        record_change(
-            session, "appointment_event", event.id, appointment_event_payload(event), now=now
-        )
+    record_change(session, "appointment_event", event.id, appointment_event_payload(event), now=now)
     return event
 
 

@@ -3,7 +3,17 @@
 Every class is a `DomainError` with a stable ``code`` (``clinical.<what>``) and
 an English template; the Serbian Latin text is in
 ``domain/locale/services_clinical.sr-Latn.json`` (Cyrillic is derived). The UI
-shows ``domain.i18n.message(error, language)`` and logs ``error.code``.
+shows ``message(error, language)`` (this module's; any `DomainError`) and logs
+``error.code``.
+
+Words inside a message that depend on the reader's language (eligibility
+reasons, an appointment's status, a field's name) travel as `LocalText`
+values (codes and params, not sentences) and are put into words when the
+message is shown, in that language: `ReasonsText` renders each
+`domain.eligibility.Reason` through `domain.i18n`, `Term` a catalogue code,
+so Serbian Cyrillic is derived like every other text. For callers that read
+``error.params`` or use ``domain.i18n.message``, the English and Serbian Latin
+renderings stay in ``params`` (``reasons`` and ``reasons_sr``, ...), as before.
 
 The hierarchy, so a caller can catch a family:
 
@@ -19,30 +29,123 @@ The hierarchy, so a caller can catch a family:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from domain.eligibility import Reason
 from domain.errors import DomainError
+from domain.i18n import Language, translate
+from domain.i18n import message as i18n_message
+
+
+class LocalText(ABC):
+    """Part of a message put into words only when shown, in the reader's language."""
+
+    @abstractmethod
+    def render(self, language: Language) -> str:
+        """The text in `language`."""
+
+
+@dataclass(frozen=True)
+class ReasonsText(LocalText):
+    """Eligibility reasons (codes and typed params), one sentence each when shown."""
+
+    reasons: tuple[Reason, ...]
+
+    def render(self, language: Language) -> str:
+        return " ".join(reason.text(language) for reason in self.reasons)
+
+
+@dataclass(frozen=True)
+class Term(LocalText):
+    """A word or phrase with its catalogue code; `english` when the catalogue lacks it."""
+
+    code: str
+    english: str
+
+    def render(self, language: Language) -> str:
+        return translate(self.code, language, self.english)
+
+
+@dataclass(frozen=True)
+class Terms(LocalText):
+    """Several `Term`s shown as one list (``"lot number (10), expiry date (17)"``)."""
+
+    terms: tuple[Term, ...]
+    separator: str = ", "
+
+    def render(self, language: Language) -> str:
+        return self.separator.join(term.render(language) for term in self.terms)
 
 
 def reason_params(reasons: Sequence[Reason]) -> dict[str, Any]:
-    """Eligibility reasons as message params: ``reasons`` (English), ``reasons_sr`` (Serbian).
+    """Eligibility reasons as the ``reasons`` param of a `ClinicalError`.
 
-    Templates pick their language's field, so the reasons read in the
-    language of the message around them.
+    The error keeps them as codes and params (`ClinicalError.reasons`), and
+    puts them into words in the language the message is shown in.
     """
-    return {
-        "reasons": " ".join(reason.text("en") for reason in reasons),
-        "reasons_sr": " ".join(reason.text("sr-Latn") for reason in reasons),
-    }
+    return {"reasons": ReasonsText(tuple(reasons))}
 
 
 class ClinicalError(DomainError):
-    """Root of the clinical services' errors."""
+    """Root of the clinical services' errors.
+
+    A param given as a `LocalText` is kept as it is (`local_texts`) and also
+    stored in ``params`` rendered in English (under its name) and Serbian
+    Latin (``<name>_sr``), so ``str(error)`` and ``domain.i18n.message`` read
+    as they always did; `params_in` renders it in any language.
+    """
 
     code: ClassVar[str] = "clinical.error"
     template: ClassVar[str] = "The action could not be completed."
+
+    def __init__(self, **params: Any) -> None:
+        self._given = dict(params)
+        self.local_texts: Mapping[str, LocalText] = {
+            name: value for name, value in params.items() if isinstance(value, LocalText)
+        }
+        plain = {n: v for n, v in params.items() if not isinstance(v, LocalText)}
+        for name, text in self.local_texts.items():
+            plain[name] = text.render("en")
+            plain[f"{name}_sr"] = text.render("sr-Latn")
+        super().__init__(**plain)
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """The eligibility reasons this error reports (codes and params), if any."""
+        return tuple(
+            reason
+            for text in self.local_texts.values()
+            if isinstance(text, ReasonsText)
+            for reason in text.reasons
+        )
+
+    def params_in(self, language: Language) -> dict[str, Any]:
+        """The message params with every local text rendered in `language`.
+
+        Both the plain name and ``<name>_sr`` get the `language` rendering,
+        whichever one the catalogue's template uses.
+        """
+        params = dict(self.params)
+        for name, text in self.local_texts.items():
+            params[name] = params[f"{name}_sr"] = text.render(language)
+        return params
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from what it was given, local texts included.
+        return (_rebuild, (type(self), self._given))
+
+
+def _rebuild(cls: type[ClinicalError], params: dict[str, Any]) -> ClinicalError:
+    return cls(**params)
+
+
+# Any DomainError's message in a language; a ClinicalError renders its local
+# texts (reasons, statuses, field names) through `params_in`, which
+# `domain.i18n.message` calls, so Serbian Cyrillic shows no Latin reasons.
+message = i18n_message
 
 
 # -- setup ----------------------------------------------------------------------------
@@ -139,20 +242,9 @@ class CheckInRefused(ClinicalError):
     template: ClassVar[str] = "The person cannot be checked in."
 
 
-_STATUS_SR: dict[str, str] = {
-    "done": "obavljen",
-    "cancelled": "otkazan",
-    "rescheduled": "pomeren",
-    "rebook_requested": "čeka novo zakazivanje",
-    "no_show": "označen kao nedolazak",
-    "checked_in": "prijavljen",
-    "scheduled": "zakazan",
-}
-
-
-def status_params(status: str) -> dict[str, str]:
-    """An appointment status as message params: ``status`` (English), ``status_sr``."""
-    return {"status": status.replace("_", " "), "status_sr": _STATUS_SR.get(status, status)}
+def status_params(status: str) -> dict[str, Any]:
+    """An appointment status as the ``status`` param (Serbian: ``clinical.status.<status>``)."""
+    return {"status": Term(f"clinical.status.{status}", status.replace("_", " "))}
 
 
 class AppointmentClosed(CheckInRefused):
@@ -224,32 +316,31 @@ class InvalidWalkIn(WalkInRefused):
     template: ClassVar[str] = "The walk-in's {field} is wrong: {problem}. Correct it."
 
 
-_FIELDS: dict[str, tuple[str, str]] = {
-    "jmbg": ("JMBG", "JMBG"),
-    "given_name": ("given name", "ime"),
-    "family_name": ("family name", "prezime"),
-    "birth_date": ("date of birth", "datum rođenja"),
-    "sex": ("sex", "pol"),
-    "municipality": ("municipality", "opština"),
+_FIELDS: dict[str, str] = {
+    "jmbg": "JMBG",
+    "given_name": "given name",
+    "family_name": "family name",
+    "birth_date": "date of birth",
+    "sex": "sex",
+    "municipality": "municipality",
 }
-_PROBLEMS: dict[str, tuple[str, str]] = {
-    "empty": ("it is empty", "prazno je"),
-    "missing": ("it is missing", "nedostaje"),
-    "future": ("it is in the future", "u budućnosti je"),
-    "disagrees_with_jmbg": ("it does not agree with the JMBG", "ne slaže se sa JMBG-om"),
-    "no_identifier": (
-        "give a JMBG or a foreign document number",
-        "unesite JMBG ili broj strane isprave",
-    ),
+_PROBLEMS: dict[str, str] = {
+    "empty": "it is empty",
+    "missing": "it is missing",
+    "future": "it is in the future",
+    "disagrees_with_jmbg": "it does not agree with the JMBG",
+    "no_identifier": "give a JMBG or a foreign document number",
 }
 
 
 def invalid(field: str, problem: str) -> InvalidWalkIn:
-    """`InvalidWalkIn` for a known field and problem, with its Serbian words."""
-    field_en, field_sr = _FIELDS[field]
-    problem_en, problem_sr = _PROBLEMS[problem]
+    """`InvalidWalkIn` for a known field and problem.
+
+    Their Serbian words are ``clinical.field.<field>`` and ``clinical.problem.<problem>``.
+    """
     return InvalidWalkIn(
-        field=field_en, field_sr=field_sr, problem=problem_en, problem_sr=problem_sr
+        field=Term(f"clinical.field.{field}", _FIELDS[field]),
+        problem=Term(f"clinical.problem.{problem}", _PROBLEMS[problem]),
     )
 
 

@@ -16,9 +16,12 @@
 
 A slot holds as many people as the site has vaccinators. The slot running
 now still counts as "today", so a walk-in at 10:04 may take the 10:00 slot.
-The appointment is the site's own (the hub has no site-made appointment
-kind yet): its dose record travels to the hub, which keeps it without the
-appointment.
+The appointment is the site's own: it travels to the hub as a
+``walk_in_appointment`` record queued in the booking's transaction, after the
+citizen (for a new person) and before its ``checked_in`` event, so the outbox
+order gives the hub the person, then the appointment, then what happened on
+it; the hub links the dose to it and its scheduler counts the walk-in as the
+person's booking for that dose.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ from app.sync.apply import (
     VACCINATORS_SETTING,
 )
 from app.sync.citizen_writes import register_walk_in
+from app.sync.outbox import record_change
+from app.sync.wire_forms import walk_in_appointment_payload
 from domain.clock import Clock
 from domain.data import RuleSet, rules_in_force
 from domain.eligibility import Eligibility, check_eligibility
@@ -73,6 +78,9 @@ from domain.ids import uuid7
 from domain.jmbg import Sex, parse_jmbg
 
 _WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+WALK_IN_APPOINTMENT_KIND: Final = "walk_in_appointment"
+"""The record kind a walk-in's appointment travels to the hub as."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +261,14 @@ def book_walk_in(
         )
         session.add(appointment)
         session.flush()
+        # Before its first event: the hub must hold the appointment an event names.
+        record_change(
+            session,
+            WALK_IN_APPOINTMENT_KIND,
+            appointment.id,
+            walk_in_appointment_payload(appointment),
+            now=now,
+        )
         add_appointment_event(
             session, clock, site, actor, appointment, AppointmentEventKind.CHECKED_IN
         )

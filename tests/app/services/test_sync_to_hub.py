@@ -15,9 +15,21 @@ from app.services.check_in import check_in, find_by_appointment_code
 from app.services.vaccinate import InjectionSite, record_dose
 from app.services.vials import discard_vial
 from app.services.voids import void_dose
-from central.db import AppointmentEvent, DoseRecord, DoseVoid, Lot, Quarantine, VialEvent
+from app.services.walk_in import WalkInPerson, book_walk_in
+from central.db import (
+    Appointment,
+    AppointmentEvent,
+    Citizen,
+    DoseRecord,
+    DoseVoid,
+    Lot,
+    Quarantine,
+    VialEvent,
+)
+from central.scheduling.demand import existing_appointments, waiting_citizens
+from domain.data import rules_in_force
 from tests.app.services.site import COMIRNATY, label
-from tests.app.sync.world import NOW, SiteClient, World
+from tests.app.sync.world import NOW, SiteClient, World, new_jmbg
 
 
 @pytest.fixture
@@ -98,3 +110,63 @@ def test_a_day_recorded_offline_reaches_the_hub_without_quarantine(world: World)
     assert world.hub_count(Quarantine) == 0
     with session_scope(site.store, write=False) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(m.OutboxEntry)) == 0
+
+
+def test_a_walk_in_and_their_dose_reach_the_hub_linked_and_are_not_booked_again(
+    world: World,
+) -> None:
+    site = world.add_site("NS-02")
+    staff_site(site)
+    assert not site.sync().skipped  # the site's hours and vaccinators come down
+    walk_in = WalkInPerson(
+        given_name="Dragan",
+        family_name="Nikolić",
+        municipality_code="Novi Sad",
+        priority_group="health-workers",
+        jmbg=new_jmbg(40),
+    )
+
+    # Offline: the person walks in, is booked, checked in and vaccinated.
+    booked = book_walk_in(site.store, site.clock, site.nurse_id, walk_in, "comirnaty")
+    scan = label(COMIRNATY, "EW2239", expiry=date(2021, 12, 31))
+    dose = record_dose(
+        site.store,
+        site.clock,
+        site.nurse_id,
+        booked.appointment_id,
+        scan,
+        InjectionSite.LEFT_DELTOID,
+    )
+
+    report = site.sync()
+    assert report.ok, report.error
+    assert report.quarantined == []
+    assert world.hub_count(Quarantine) == 0
+    with world.hub.read_sessions() as session:
+        assert session.get(Citizen, booked.citizen_id) is not None
+        appointment = session.get_one(Appointment, booked.appointment_id)
+        assert (appointment.site_id, appointment.origin_site_id) == (site.site_id, site.site_id)
+        assert appointment.scheduler_run_id is None
+        assert (appointment.product_id, appointment.dose_number) == ("comirnaty", 1)
+        assert appointment.slot_start == booked.slot_start.replace(tzinfo=None).time()
+        events = session.scalars(
+            sa.select(AppointmentEvent.kind).where(
+                AppointmentEvent.appointment_id == booked.appointment_id
+            )
+        ).all()
+        assert sorted(events) == ["checked_in", "done"]
+        hub_dose = session.get_one(DoseRecord, dose.dose_id)
+        assert hub_dose.appointment_id == booked.appointment_id
+
+        # The next scheduler run sees the walk-in done, and dose 2 not yet due.
+        start = NOW.date()
+        standing = existing_appointments(session, start)
+        assert [(a.citizen_id, a.status.value) for a in standing] == [(booked.citizen_id, "done")]
+        waiting = waiting_citizens(session, rules_in_force(start), start, standing)
+        assert booked.citizen_id not in {w.id for w in waiting if w.dose_number == 1}
+
+    # A second round moves nothing and quarantines nothing.
+    again = site.sync()
+    assert again.ok, again.error
+    assert again.pushed == 0
+    assert world.hub_count(Quarantine) == 0

@@ -20,7 +20,16 @@ from app.sync.apply import OPENING_HOURS_SETTING, VACCINATORS_SETTING
 from domain.appointment_status import AppointmentStatus
 from domain.i18n import message
 from domain.jmbg import parse_jmbg
-from tests.app.services.site import COMIRNATY, NOW, NURSE, TODAY, ClinicSite, label, new_jmbg
+from tests.app.services.site import (
+    COMIRNATY,
+    NOW,
+    NURSE,
+    SITE_ID,
+    TODAY,
+    ClinicSite,
+    label,
+    new_jmbg,
+)
 
 
 def person(n: int, **overrides: object) -> WalkInPerson:
@@ -62,8 +71,18 @@ def test_a_new_eligible_walk_in_is_registered_booked_checked_in_and_vaccinated(
         assert citizen.birth_date == parse_jmbg(walk_in.jmbg or "", today=TODAY).birth_date
         assert citizen.field_hlc  # every field stamped for the merge at the hub
     outbox = clinic.outbox()
-    assert [kind for kind, _ in outbox] == ["citizen"]
+    # The person, then the appointment, then what happened on it: the hub's order too.
+    assert [kind for kind, _ in outbox] == ["citizen", "walk_in_appointment", "appointment_event"]
     assert outbox[0][1]["values"]["last_name_latin"] == "Nikolić"
+    appointment = outbox[1][1]
+    assert appointment["id"] == str(booked.appointment_id)
+    assert appointment["citizen_id"] == str(booked.citizen_id)
+    assert appointment["site_id"] == str(SITE_ID)
+    assert appointment["product_code"] == "comirnaty"
+    assert appointment["dose_number"] == 1
+    assert appointment["booked_by"] == str(NURSE)
+    assert outbox[2][1]["appointment_id"] == str(booked.appointment_id)
+    assert outbox[2][1]["kind"] == "checked_in"
 
     (row,) = load_roster(clinic.engine, clinic.clock).rows
     assert row.status is AppointmentStatus.CHECKED_IN
@@ -75,9 +94,10 @@ def test_a_new_eligible_walk_in_is_registered_booked_checked_in_and_vaccinated(
     )  # fmt: skip
     assert dose.citizen_id == booked.citizen_id
     kinds = [kind for kind, _ in clinic.outbox()]
-    # The walk-in's appointment is the site's own: its events stay here, the dose travels.
-    assert "appointment_event" not in kinds
+    assert kinds.count("walk_in_appointment") == 1
+    assert kinds.count("appointment_event") == 2  # checked in, done
     assert kinds.count("dose_record") == 1
+    assert kinds.index("walk_in_appointment") < kinds.index("appointment_event")
 
 
 def test_an_ineligible_walk_in_is_refused_with_the_reasons_and_nothing_is_written(
@@ -115,7 +135,8 @@ def test_a_known_citizen_is_booked_without_registering_again(clinic: ClinicSite)
     assert not booked.registered
     assert booked.citizen_id == citizen
     assert booked.dose_number == 2
-    assert clinic.outbox() == []  # nothing about the citizen changed
+    # Nothing about the citizen changed: only the booking and the check-in travel.
+    assert [kind for kind, _ in clinic.outbox()] == ["walk_in_appointment", "appointment_event"]
 
 
 def test_someone_already_booked_today_is_sent_to_their_appointment(clinic: ClinicSite) -> None:
