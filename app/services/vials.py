@@ -38,6 +38,8 @@ from app.services.errors import (
     LabelIncomplete,
     LotExpired,
     LotRecalled,
+    Term,
+    Terms,
     UnknownVaccine,
     VialAlreadyOpened,
     VialDiscarded,
@@ -173,18 +175,15 @@ def vial_label(label: Gs1Label) -> VialLabel:
     lot, expiry, serial = label.lot, label.expiry_date, label.serial
     if not lot or expiry is None or not serial:
         missing = [
-            name
-            for name, present in (
-                (("lot number (10)", "broj serije (10)"), bool(lot)),
-                (("expiry date (17)", "rok upotrebe (17)"), expiry is not None),
-                (("serial number (21)", "serijski broj (21)"), bool(serial)),
+            term
+            for term, present in (
+                (Term("clinical.field.lot", "lot number (10)"), bool(lot)),
+                (Term("clinical.field.expiry", "expiry date (17)"), expiry is not None),
+                (Term("clinical.field.serial", "serial number (21)"), bool(serial)),
             )
             if not present
         ]
-        raise LabelIncomplete(
-            missing=", ".join(en for en, _ in missing),
-            missing_sr=", ".join(sr for _, sr in missing),
-        )
+        raise LabelIncomplete(missing=Terms(tuple(missing)))
     return VialLabel(label.gtin.zfill(14), lot, expiry, serial)
 
 
