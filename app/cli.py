@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from app.enrol_cli import enrol as enrol_command
 from app.local_db.backup import backup
 from app.local_db.engine import open_site_store
 from app.local_db.errors import SiteStoreError
@@ -31,7 +32,9 @@ from app.sync.cli import sync as sync_command
 app = typer.Typer(
     name="imuno-site",
     help="The imuno site client: maintenance of this vaccination site's workstation.",
-    no_args_is_help=True,
+    # No sub-command opens the client window (see `_open_client`).
+    no_args_is_help=False,
+    invoke_without_command=True,
     add_completion=False,
     # A traceback's locals could show a credential: never print them.
     pretty_exceptions_show_locals=False,
@@ -42,6 +45,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.command("sync")(sync_command)
+app.command("enrol")(enrol_command)
 
 DbOption = Annotated[
     Path | None,
@@ -164,6 +168,22 @@ def _private(path: Path) -> Path:
     path.unlink(missing_ok=True)
     path.touch(mode=0o600)
     return path
+
+
+@app.callback()
+def _open_client(ctx: typer.Context) -> None:
+    """The imuno site client. Without a command, opens the client window."""
+    if ctx.invoked_subcommand is None:
+        run_client()
+
+
+@app.command("run")
+def run_client(db: DbOption = None) -> None:
+    """Open the client window (the nurse's screen); without a display, say so and exit."""
+    # Imported here: Qt loads only for the window, not for maintenance commands.
+    from app.bootstrap import run_gui
+
+    raise typer.Exit(run_gui(db=db))
 
 
 def main() -> None:
