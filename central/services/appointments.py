@@ -1,7 +1,8 @@
 """Appointments seen from the centre: look-up, cancel, reschedule, mark for rebooking.
 
-An appointment's status is not stored: it is the kind of its latest event
-(by clinical time, then id), ``scheduled`` when it has none yet. Every change
+An appointment's status is not stored: it is the kind of its deciding event
+(`domain.appointment_status`: by precedence, then clinical time and id),
+``scheduled`` when it has none yet. Every change
 here is a new append-only event carrying the reason and the staff member,
 announced in the change log to the site(s) concerned, so their rosters follow.
 
@@ -34,7 +35,7 @@ from datetime import date, datetime, time
 from typing import Any, ClassVar, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from central.db import (
@@ -51,6 +52,7 @@ from central.services.pagination import BadCursor, decode_cursor, encode_cursor
 from central.services.principals import Principal, SitePrincipal, StaffPrincipal
 from central.services.records import announce, audit, upsert_change
 from central.services.sites import is_open_slot, site_by_code
+from domain.appointment_status import STATUS_PRECEDENCE
 from domain.ids import uuid7
 from domain.wire import (
     AppointmentEventView,
@@ -120,12 +122,23 @@ class NothingToChange(Conflict):
     template: ClassVar[str] = "The appointment is already at that site, day and slot."
 
 
+def deciding_order() -> tuple[ColumnElement[Any], ...]:
+    """ORDER BY putting an appointment's deciding event first.
+
+    The precedence of `domain.appointment_status` (done > checked in > no-show
+    > rescheduled, cancelled, rebook requested > scheduled), then the latest
+    by clinical time and id: the same status whatever order events arrived in.
+    """
+    rank = case(dict(STATUS_PRECEDENCE), value=AppointmentEvent.kind, else_=-1)
+    return (rank.desc(), AppointmentEvent.occurred_at.desc(), AppointmentEvent.id.desc())
+
+
 def latest_kind() -> Any:
-    """A scalar subquery: the kind of the appointment's latest event (NULL: none)."""
+    """A scalar subquery: the kind of the appointment's deciding event (NULL: none)."""
     return (
         select(AppointmentEvent.kind)
         .where(AppointmentEvent.appointment_id == Appointment.id)
-        .order_by(AppointmentEvent.occurred_at.desc(), AppointmentEvent.id.desc())
+        .order_by(*deciding_order())
         .limit(1)
         .correlate(Appointment)
         .scalar_subquery()
@@ -320,10 +333,29 @@ def _locked(session: Session, appointment_id: uuid.UUID) -> tuple[Appointment, K
     kind = session.scalar(
         select(AppointmentEvent.kind)
         .where(AppointmentEvent.appointment_id == appointment_id)
-        .order_by(AppointmentEvent.occurred_at.desc(), AppointmentEvent.id.desc())
+        .order_by(*deciding_order())
         .limit(1)
     )
-    return appointment, status_from(kind)
+    status = status_from(kind)
+    if status == Kind.NO_SHOW and _moved(session, appointment_id):
+        # A no-show outranks the later move in the status, but a moved
+        # appointment must not be moved (or rebooked) a second time.
+        return appointment, Kind.RESCHEDULED
+    return appointment, status
+
+
+def _moved(session: Session, appointment_id: uuid.UUID) -> bool:
+    return (
+        session.scalar(
+            select(AppointmentEvent.id)
+            .where(
+                AppointmentEvent.appointment_id == appointment_id,
+                AppointmentEvent.kind == Kind.RESCHEDULED.value,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _simple_change(

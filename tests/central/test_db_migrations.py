@@ -166,6 +166,7 @@ def test_append_only_tables_are_the_facts() -> None:
         "audit_log",
         "change_log",
         "dose_records",
+        "dose_voids",
         "receipt_discrepancies",
         "receipts",
         "stock_counts",

@@ -1,8 +1,10 @@
 """Appointments at this site and their append-only events.
 
-An appointment's status is never stored: it is the kind of its latest event,
-ordered by ``hlc`` (the hub may cancel while the site checks in; the hybrid
-clock orders those writes the same way on every replica). Events cannot be
+An appointment's status is never stored: it is the kind of its deciding
+event by the precedence of `domain.appointment_status` (done > checked in >
+no-show > rescheduled, cancelled, rebook requested > scheduled; then the
+latest), so replicas agree whatever order the events reached them in (see
+`app.sync.appointment_status`). Events cannot be
 changed or deleted (SQLite triggers, see migration 0001).
 
 ``day`` is the local (Europe/Belgrade) calendar day of the slot, stored so the
@@ -51,6 +53,8 @@ class AppointmentEventKind(enum.StrEnum):
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
     RESCHEDULED = "rescheduled"
+    #: The citizen asks to be booked again; the hub's next scheduler run does it.
+    REBOOK_REQUESTED = "rebook_requested"
 
 
 class AppointmentEvent(BornAnywhere, Base):
