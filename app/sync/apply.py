@@ -32,6 +32,18 @@ from app.local_db.models.appointments import Appointment, AppointmentEvent, Appo
 from app.local_db.models.citizens import Citizen, Sex
 from app.local_db.models.doses import DoseRecord
 from app.local_db.models.site import Setting
+from app.sync.apply_standby import apply_standby_entry
+from app.sync.apply_stock import (
+    apply_lot,
+    apply_recall,
+    apply_receipt,
+    apply_receipt_discrepancy,
+    apply_shipment,
+    apply_stock_count,
+    apply_vial_event,
+)
+from app.sync.apply_voids import apply_dose_void
+from app.sync.site_users import apply_site_user
 from app.sync.wire_forms import CITIZEN_WIRE_TO_LOCAL, INJECTION_SITE_FROM_WIRE
 from domain.sync_wire import DoseRecordPayload, PulledChange
 
@@ -39,6 +51,10 @@ log = logging.getLogger("imuno.site.sync")
 
 SLOT_MINUTES_SETTING: Final = "site.slot_minutes"
 TIMEZONE_SETTING: Final = "site.timezone"
+OPENING_HOURS_SETTING: Final = "site.opening_hours"
+"""The hub's ``opening_hours`` of this site: ``{"mon": [["08:00", "20:00"]], ...}``, local time."""
+VACCINATORS_SETTING: Final = "site.vaccinators"
+"""How many people the site vaccinates in parallel (a slot holds that many)."""
 DEFAULT_TIMEZONE: Final = "Europe/Belgrade"
 DEFAULT_SLOT_MINUTES: Final = 10
 """Used until the hub's row of this site (its slot length) has been pulled."""
@@ -142,6 +158,8 @@ def apply_site(ctx: ApplyContext, change: PulledChange, payload: Mapping[str, An
     for key, value in (
         (SLOT_MINUTES_SETTING, payload.get("slot_minutes")),
         (TIMEZONE_SETTING, payload.get("timezone")),
+        (OPENING_HOURS_SETTING, payload.get("opening_hours")),
+        (VACCINATORS_SETTING, payload.get("vaccinators")),
     ):
         if value is None:
             continue
@@ -273,6 +291,16 @@ APPLIERS: Final[Mapping[str, Applier]] = {
     "appointments": apply_appointment,
     "appointment_events": apply_appointment_event,
     "dose_records": apply_dose,
+    "site_users": apply_site_user,
+    "dose_voids": apply_dose_void,
+    "lots": apply_lot,
+    "recalls": apply_recall,
+    "shipments": apply_shipment,
+    "vial_events": apply_vial_event,
+    "receipts": apply_receipt,
+    "receipt_discrepancies": apply_receipt_discrepancy,
+    "stock_counts": apply_stock_count,
+    "standby_entries": apply_standby_entry,
 }
 """Change-log table -> how this replica applies it. Other tables are not kept yet."""
 

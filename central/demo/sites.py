@@ -27,6 +27,11 @@ Comirnaty needs an ultra-cold chain (-70 °C), which only halls and larger
 towns' centres had, so most sites store Sputnik V and BBIBP-CorV; a site
 storing Sputnik V stores both components. Spikevax was not in use. Slots
 are 15 minutes (10 at a fifth of the centres and at halls).
+
+Addresses are street-like, not real: a street named the way Serbian towns
+name their main streets, a house number and the place (``Karađorđeva 17,
+Čačak``), drawn from their own random stream so adding them changed no
+other draw.
 """
 
 from __future__ import annotations
@@ -47,6 +52,23 @@ TOWN_POPULATION: Final = 50_000
 """Places from this size on have town health centres with a cold chain for Comirnaty."""
 
 _WORKDAYS: Final = WEEKDAYS[:5]
+_STREETS: Final = (
+    "Karađorđeva",
+    "Kralja Petra I",
+    "Kneza Miloša",
+    "Njegoševa",
+    "Svetog Save",
+    "Vuka Karadžića",
+    "Cara Dušana",
+    "Vojvode Mišića",
+    "Nemanjina",
+    "Kralja Aleksandra",
+    "Bulevar oslobođenja",
+    "Dositejeva",
+    "Jovana Cvijića",
+    "Železnička",
+    "Zdravstvena",
+)
 _SERBIAN_NAME: Final = {"Belgrade": "Beograd"}  # the places file names the capital in English
 _NAMED: Final[Mapping[str, tuple[tuple[str, bool], ...]]] = {
     "Belgrade": (
@@ -88,6 +110,7 @@ class SitePlan:
     vaccinators: int
     products: tuple[str, ...]
     hall: bool
+    address: str
 
     def opening_hours_json(self) -> dict[str, list[list[str]]]:
         """Opening hours as the sites table stores them (``{"mon": [["08:00", "20:00"]]}``)."""
@@ -136,6 +159,7 @@ def plan_sites(count: int, seed: int, catalogue: Catalogue) -> tuple[SitePlan, .
     """
     places = load_places()
     rng = stream(seed, "sites.layout")
+    streets = stream(seed, "sites.address")
     known = {p.id for p in catalogue.products}
     order = [p.id for p in catalogue.products]
     plans: list[SitePlan] = []
@@ -166,9 +190,16 @@ def plan_sites(count: int, seed: int, catalogue: Catalogue) -> tuple[SitePlan, .
                     vaccinators=vaccinators,
                     products=tuple(p for p in order if p in products and p in known),
                     hall=hall,
+                    address=_address(streets, local_name),
                 )
             )
     return tuple(plans)
+
+
+def _address(rng: np.random.Generator, place: str) -> str:
+    """A street-like address in `place` (``Njegoševa 12, Kraljevo``)."""
+    street = _STREETS[int(rng.integers(len(_STREETS)))]
+    return f"{street} {int(rng.integers(1, 120))}, {place}"
 
 
 def _equipment(
@@ -212,6 +243,7 @@ def site_row_values(plan: SitePlan) -> dict[str, Any]:
         "code": plan.code,
         "name": plan.name,
         "municipality": plan.municipality,
+        "address": plan.address,
         "latitude": plan.latitude,
         "longitude": plan.longitude,
         "timezone": "Europe/Belgrade",

@@ -42,8 +42,10 @@ from central.db import (
     AppointmentEventKind,
     Citizen,
     DoseRecord,
+    DoseVoid,
     Site,
 )
+from domain.appointment_status import precedence
 from domain.data import RuleSet
 from domain.eligibility import (
     CitizenFacts,
@@ -109,11 +111,12 @@ class WaitingCitizen:
 def existing_appointments(session: Session, start: date) -> list[ExistingAppointment]:
     """Appointments from `SETTLE_DAYS` before `start` on, each with its status.
 
-    The status is the kind of the latest event by (occurred_at, id), as in
+    The status is the deciding event's kind by the precedence of
+    `domain.appointment_status` (then occurred_at, id), as in
     `central.services.appointments`; ``scheduled`` when there is none.
     """
     since = start - timedelta(days=SETTLE_DAYS)
-    latest: dict[uuid.UUID, tuple[datetime, uuid.UUID, str]] = {}
+    latest: dict[uuid.UUID, tuple[int, datetime, uuid.UUID, str]] = {}
     for appointment_id, kind, occurred_at, event_id in session.execute(
         select(
             AppointmentEvent.appointment_id,
@@ -124,10 +127,10 @@ def existing_appointments(session: Session, start: date) -> list[ExistingAppoint
         .join(Appointment, Appointment.id == AppointmentEvent.appointment_id)
         .where(Appointment.day >= since)
     ):
-        key = (occurred_at, event_id)
+        key = (precedence(kind), occurred_at, event_id)
         seen = latest.get(appointment_id)
-        if seen is None or key > seen[:2]:
-            latest[appointment_id] = (occurred_at, event_id, kind)
+        if seen is None or key > seen[:3]:
+            latest[appointment_id] = (*key, kind)
     rows = session.execute(
         select(
             Appointment.id,
@@ -142,7 +145,7 @@ def existing_appointments(session: Session, start: date) -> list[ExistingAppoint
     out: list[ExistingAppointment] = []
     for a_id, citizen_id, site_id, day, slot, product, dose in rows:
         folded = latest.get(a_id)
-        status = AppointmentEventKind(folded[2]) if folded else AppointmentEventKind.SCHEDULED
+        status = AppointmentEventKind(folded[3]) if folded else AppointmentEventKind.SCHEDULED
         out.append(ExistingAppointment(a_id, citizen_id, site_id, day, slot, product, dose, status))
     return out
 
@@ -181,7 +184,13 @@ def effective_doses(
     )
     if citizen_id is not None:
         statement = statement.where(DoseRecord.citizen_id == citizen_id)
-    voided: set[uuid.UUID] = set()
+    # Doses a site voided outright (`DoseVoid`) stand no more than corrected ones.
+    void_query = select(DoseVoid.dose_id)
+    if citizen_id is not None:
+        void_query = void_query.join(DoseRecord, DoseRecord.id == DoseVoid.dose_id).where(
+            DoseRecord.citizen_id == citizen_id
+        )
+    voided: set[uuid.UUID] = set(session.scalars(void_query))
     records: list[tuple[uuid.UUID, uuid.UUID, str, str, int, datetime, uuid.UUID]] = []
     for rec_id, owner, kind, product, dose, at, site, voids in session.execute(statement):
         if voids is not None:

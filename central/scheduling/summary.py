@@ -18,13 +18,33 @@ class BookedLine:
 
 
 @dataclass(frozen=True)
+class PlanLine:
+    """Second-dose plans of one product, and the first day any of them is due."""
+
+    product: str
+    plans: int
+    first_due: date
+
+
+@dataclass(frozen=True)
+class StandbyLine:
+    """Standby lists of one product: sessions that keep one, citizens on them."""
+
+    product: str
+    sessions: int
+    citizens: int
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """The outcome of one run.
 
     `place_bound` is the free places of every site over the horizon, the
     upper bound of what any schedule could book; `fill_rate` is appointments
     over that bound. `unbooked` counts citizens without an appointment by
-    `scheduler.Reason` value. `seconds` is the wall time of the run: in the
+    `scheduler.Reason` value. `plans` counts the next doses of series due
+    after the horizon (stored as second-dose plans), `standby` the standby
+    lists kept for leftover vial doses. `seconds` is the wall time of the run: in the
     returned value up to the commit, in the copy stored in the run's row up
     to the appending of the change log (the last step).
     """
@@ -41,6 +61,8 @@ class RunSummary:
     unbooked: dict[str, int]
     notifications: int
     seconds: float
+    plans: tuple[PlanLine, ...] = ()
+    standby: tuple[StandbyLine, ...] = ()
 
     @property
     def fill_rate(self) -> float:
@@ -60,6 +82,14 @@ class RunSummary:
             "fill_rate": round(self.fill_rate, 4),
             "unbooked": dict(sorted(self.unbooked.items())),
             "notifications": self.notifications,
+            "second_dose_plans": [
+                {"product": p.product, "plans": p.plans, "first_due": p.first_due.isoformat()}
+                for p in self.plans
+            ],
+            "standby": [
+                {"product": b.product, "sessions": b.sessions, "citizens": b.citizens}
+                for b in self.standby
+            ],
             "seconds": round(self.seconds, 3),
         }
 
@@ -96,6 +126,16 @@ def format_summary(summary: RunSummary) -> str:
     lines += _table(
         ["REASON", "CITIZENS"],
         [[reason, f"{count:,}"] for reason, count in sorted(summary.unbooked.items())],
+    )
+    lines += ["", "Second doses planned after the horizon:"]
+    lines += _table(
+        ["PRODUCT", "PLANS", "FIRST DUE"],
+        [[p.product, f"{p.plans:,}", p.first_due.isoformat()] for p in summary.plans],
+    )
+    lines += ["", "Standby lists for leftover vial doses:"]
+    lines += _table(
+        ["PRODUCT", "SESSIONS", "CITIZENS"],
+        [[b.product, f"{b.sessions:,}", f"{b.citizens:,}"] for b in summary.standby],
     )
     lines += [
         "",

@@ -71,6 +71,7 @@ class NewSite:
     vaccinators: int
     products: Sequence[str]
     timezone: str = "Europe/Belgrade"
+    address: str | None = None  # street address printed on invitations
 
 
 def _minutes(text: str) -> int | None:
@@ -228,6 +229,7 @@ def add_site(hub: Hub, new: NewSite, *, actor: str) -> Site:
             code=new.code,
             name=new.name.strip(),
             municipality=new.municipality.strip(),
+            address=(new.address or "").strip() or None,
             latitude=new.latitude,
             longitude=new.longitude,
             timezone=new.timezone,

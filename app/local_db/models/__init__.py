@@ -11,6 +11,11 @@ from typing import Final
 
 from app.local_db.models.appointments import Appointment, AppointmentEvent, AppointmentEventKind
 from app.local_db.models.base import SECRET, Base, UtcDateTime
+from app.local_db.models.certificates import (
+    CertificateList,
+    CertificateListKind,
+    IssuedCertificate,
+)
 from app.local_db.models.citizens import Citizen, Sex
 from app.local_db.models.doses import DoseRecord, DoseVoid, InjectionSite
 from app.local_db.models.logistics import (
@@ -23,6 +28,7 @@ from app.local_db.models.logistics import (
     StockCountLine,
 )
 from app.local_db.models.site import AuditEntry, LocalUser, Role, Setting, SiteIdentity
+from app.local_db.models.standby import StandbyEntry
 from app.local_db.models.stock import Lot, Recall, Vial, VialEvent, VialEventKind
 from app.local_db.models.sync import OutboxEntry, OutboxOp, SyncOutcome, SyncRound, SyncState
 from app.local_db.models.trust import Revocation, RevocationKind, TrustedSigner
@@ -55,11 +61,14 @@ __all__ = [
     "AppointmentEventKind",
     "AuditEntry",
     "Base",
+    "CertificateList",
+    "CertificateListKind",
     "Citizen",
     "DiscrepancyKind",
     "DoseRecord",
     "DoseVoid",
     "InjectionSite",
+    "IssuedCertificate",
     "LocalUser",
     "Lot",
     "OutboxEntry",
@@ -75,6 +84,7 @@ __all__ = [
     "Shipment",
     "ShipmentLine",
     "SiteIdentity",
+    "StandbyEntry",
     "StockCount",
     "StockCountLine",
     "SyncOutcome",

@@ -15,6 +15,7 @@ from central.db.models.clinical import Appointment, AppointmentEvent, DoseRecord
 from central.db.models.lots import Lot, Recall, Vial, VialEvent
 from central.db.models.messaging import NotificationOutbox
 from central.db.models.people import Citizen, Registration
+from central.db.models.scheduling import SecondDosePlan, StandbyEntry
 from central.db.models.security import (
     EnrolmentCode,
     SiteCredential,
@@ -44,6 +45,7 @@ from central.db.models.sync import (
     SiteSyncStatus,
     SyncBatch,
 )
+from central.db.models.voids import DoseVoid
 
 APPEND_ONLY_TABLES: Final[frozenset[str]] = frozenset(
     mapper.class_.__tablename__ for mapper in Base.registry.mappers if mapper.class_.__append_only__
@@ -65,6 +67,7 @@ __all__ = [
     "Csca",
     "Delivery",
     "DoseRecord",
+    "DoseVoid",
     "EnrolmentCode",
     "IssuedCertificate",
     "Lot",
@@ -77,6 +80,7 @@ __all__ = [
     "ReceiptDiscrepancy",
     "Registration",
     "SchedulerRun",
+    "SecondDosePlan",
     "Shipment",
     "ShipmentLine",
     "SignerCertificate",
@@ -86,6 +90,7 @@ __all__ = [
     "SiteUser",
     "StaffToken",
     "StaffUser",
+    "StandbyEntry",
     "StockCount",
     "StockMovement",
     "SyncBatch",

@@ -19,7 +19,8 @@ class Site(CentralRecord, Base):
     local-time intervals (``{"mon": [["08:00", "20:00"]], ...}``), in the site's
     ``timezone``. ``products`` is the list of product codes (from the rule set)
     the site can store. ``vaccinators`` is how many can vaccinate in parallel,
-    so a slot holds that many people.
+    so a slot holds that many people. ``address`` is the street address
+    printed on invitations (NULL for a site created before it was recorded).
     """
 
     __tablename__ = "sites"
@@ -33,6 +34,7 @@ class Site(CentralRecord, Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     municipality: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str | None] = mapped_column(String(300), default=None)
     latitude: Mapped[float] = mapped_column(Double)
     longitude: Mapped[float] = mapped_column(Double)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Belgrade")
