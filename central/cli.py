@@ -28,6 +28,8 @@ from central.demo.cli import demo_data_command
 from central.scheduling.cli import schedule as schedule_command
 from central.services.sync.status_command import sites_status
 from central.settings import HubSettings, LogLevel
+from central.site_users_cli import site_users_app
+from central.stock.cli import stock_app
 
 if TYPE_CHECKING:
     from central.services.context import Hub
@@ -52,6 +54,8 @@ app.add_typer(sites_app, name="sites")
 sites_app.command("status")(sites_status)
 app.add_typer(users_app, name="users")
 app.add_typer(cert_app, name="cert")
+app.add_typer(site_users_app, name="site-users")
+app.add_typer(stock_app, name="stock")
 app.command("schedule")(schedule_command)
 app.command("demo-data")(demo_data_command)
 
@@ -187,6 +191,9 @@ def sites_add(
     slot_minutes: Annotated[int, typer.Option(help="Slot length in minutes.")] = 10,
     vaccinators: Annotated[int, typer.Option(help="People vaccinating in parallel.")] = 2,
     timezone: Annotated[str, typer.Option(help="IANA time zone.")] = "Europe/Belgrade",
+    address: Annotated[
+        str | None, typer.Option(help="Street address shown in invitations.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Add a vaccination site."""
@@ -206,6 +213,7 @@ def sites_add(
                 vaccinators=vaccinators,
                 products=product,
                 timezone=timezone,
+                address=address,
             ),
             actor=_operator(),
         )

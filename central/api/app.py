@@ -24,6 +24,7 @@ from central.api.middleware import BodyLimit, RequestContext
 from central.api.routers import appointments, ops, registrations, rosters, sites, staff
 from central.api.routers import certificates as certificates_router
 from central.api.routers import schedule_status as schedule_status_router
+from central.api.routers import stock as stock_router
 from central.api.routers import sync as sync_router
 from central.db import current_revision, head_revision
 from central.services.context import Hub
@@ -101,6 +102,7 @@ def create_app(
         sync_router.router,
         schedule_status_router.router,
         certificates_router.router,
+        stock_router.router,
     ):
         app.include_router(router)
     # Added last = outermost: the request context wraps the body limit.

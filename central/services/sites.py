@@ -305,6 +305,7 @@ def describe(site: Site) -> dict[str, Any]:
         "code": site.code,
         "name": site.name,
         "municipality": site.municipality,
+        "address": site.address or "",
         "hours": format_opening_hours(site.opening_hours),
         "slot_minutes": site.slot_minutes,
         "vaccinators": site.vaccinators,

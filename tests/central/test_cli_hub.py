@@ -22,7 +22,7 @@ SITE = [
     "sites", "add", "NS-1", "--name", "Dom zdravlja Novi Sad", "--municipality", "Novi Sad",
     "--lat", "45.2671", "--lon", "19.8335", "--hours", "mon-fri 08:00-20:00",
     "--hours", "sat 08:00-12:00,13:00-16:00", "--product", "comirnaty", "--product", "spikevax",
-    "--slot-minutes", "10", "--vaccinators", "4",
+    "--slot-minutes", "10", "--vaccinators", "4", "--address", "Futoška 121",
 ]  # fmt: skip
 
 
@@ -68,6 +68,7 @@ def test_add_and_list_sites(central_db_url: str) -> None:
     assert listed[0]["code"] == "NS-1"
     assert listed[0]["vaccinators"] == 4
     assert listed[0]["products"] == "comirnaty,spikevax"
+    assert listed[0]["address"] == "Futoška 121"
 
 
 def test_mistakes_are_one_line_each_and_exit_1(central_db_url: str) -> None:
