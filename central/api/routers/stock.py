@@ -11,8 +11,8 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from central.api.deps import AdminDep, HubDep, StaffDep
 from central.api.errors import responses
@@ -21,6 +21,7 @@ from central.stock import shipments as shipping
 from central.stock.locations import site_location
 from central.stock.positions import Position, position_list
 from central.stock.sites import find_site
+from domain.wire import SITE_CODE_PATTERN, SiteCode, Text
 
 router = APIRouter(prefix="/v1/stock", tags=["stock"])
 
@@ -31,18 +32,37 @@ READ = responses(400, 401, 403, 404, 426)
 WRITE = responses(400, 401, 403, 404, 409, 426)
 
 
+GTIN_PATTERN = r"^[0-9]{8,14}$"
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$"
+
+Gtin = Annotated[str, Field(pattern=GTIN_PATTERN, description="GTIN-8, -12, -13 or -14.")]
+LotNumber = Annotated[Text, Field(min_length=1, max_length=20, description="GS1 AI (10) lot.")]
+Reference = Annotated[
+    str, Path(pattern=REFERENCE_PATTERN, description="A shipment's reference or id.")
+]
+SiteQuery = Annotated[str | None, Query(pattern=SITE_CODE_PATTERN)]
+
+
+def _scanned(value: str) -> str:
+    """A scanned GS1 element string: GS separators are kept, other control characters refused."""
+    for position, char in enumerate(value, start=1):
+        if char != "\x1d" and (ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0):
+            raise ValueError(f"character {position} is a control character; scan the label again")
+    return value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class OrderLineBody(_Body):
-    product_id: str = Field(min_length=1, max_length=64)
+    product_id: Text = Field(min_length=1, max_length=64)
     vials: int = Field(gt=0, le=MAX_VIALS)
 
 
 class OrderBody(_Body):
-    number: str = Field(min_length=1, max_length=40)
-    supplier: str | None = Field(default=None, max_length=200)
+    number: Text = Field(min_length=1, max_length=40)
+    supplier: Text | None = Field(default=None, max_length=200)
     place: bool = True
     lines: list[OrderLineBody] = Field(min_length=1, max_length=100)
 
@@ -50,13 +70,13 @@ class OrderBody(_Body):
 class CartonBody(_Body):
     """A carton: its scanned label (GS1 element string) and its vials."""
 
-    scan: str = Field(min_length=1, max_length=200)
+    scan: Annotated[str, AfterValidator(_scanned)] = Field(min_length=1, max_length=200)
     vials: int = Field(gt=0, le=MAX_VIALS)
 
 
 class DeliveryBody(_Body):
-    purchase_order: str | None = None
-    note: str | None = Field(default=None, max_length=80)
+    purchase_order: Text | None = Field(default=None, max_length=40)
+    note: Text | None = Field(default=None, max_length=80)
     cartons: list[CartonBody] = Field(min_length=1, max_length=10_000)
 
 
@@ -67,32 +87,32 @@ class ProposeBody(_Body):
 
 
 class AdjustBody(_Body):
-    site_code: str
-    lot_number: str
-    gtin: str | None = None
+    site_code: SiteCode
+    lot_number: LotNumber
+    gtin: Gtin | None = None
     vials: int = Field(ge=0, le=MAX_VIALS)
 
 
 class ShipLineBody(_Body):
-    lot_number: str
-    gtin: str | None = None
+    lot_number: LotNumber
+    gtin: Gtin | None = None
     vials: int = Field(gt=0, le=MAX_VIALS)
 
 
 class TransferBody(_Body):
-    from_site_code: str
-    to_site_code: str
+    from_site_code: SiteCode
+    to_site_code: SiteCode
     lines: list[ShipLineBody] = Field(min_length=1, max_length=1000)
 
 
 class ReturnBody(_Body):
-    site_code: str
+    site_code: SiteCode
     lines: list[ShipLineBody] = Field(min_length=1, max_length=1000)
 
 
 class ReceivedLotBody(_Body):
-    gtin: str
-    lot_number: str
+    gtin: Gtin
+    lot_number: LotNumber
     received_vials: int = Field(ge=0, le=MAX_VIALS)
     damaged_vials: int = Field(default=0, ge=0, le=MAX_VIALS)
     missing_vials: int = Field(default=0, ge=0, le=MAX_VIALS)
@@ -100,25 +120,25 @@ class ReceivedLotBody(_Body):
 
 
 class WrongLotBody(_Body):
-    gtin: str
-    lot_number: str
+    gtin: Gtin
+    lot_number: LotNumber
     vials: int = Field(gt=0, le=MAX_VIALS)
 
 
 class ReceiptBody(_Body):
     """A delivery note keyed in centrally for a site that cannot sync."""
 
-    site_code: str
+    site_code: SiteCode
     lots: list[ReceivedLotBody] = Field(max_length=1000)
     wrong_lots: list[WrongLotBody] = Field(default_factory=list, max_length=1000)
     cold_chain_ok: bool = True
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
 
 
 class RecallBody(_Body):
-    lot_number: str
-    gtin: str | None = None
-    reason: str = Field(min_length=1, max_length=500)
+    lot_number: LotNumber
+    gtin: Gtin | None = None
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 def _lines(body: list[ShipLineBody]) -> list[shipping.ShipLine]:
@@ -126,9 +146,7 @@ def _lines(body: list[ShipLineBody]) -> list[shipping.ShipLine]:
 
 
 @router.get("/positions", response_model=list[Position], responses=READ, summary="Stock positions")
-def get_positions(
-    _principal: StaffDep, hub: HubDep, site_code: Annotated[str | None, Query()] = None
-) -> list[Position]:
+def get_positions(_principal: StaffDep, hub: HubDep, site_code: SiteQuery = None) -> list[Position]:
     """Vials of each lot at each location (one site's with `site_code`), from the movements."""
     with hub.read_sessions() as session:
         location = site_location(find_site(session, site_code).id) if site_code else None
@@ -273,7 +291,7 @@ def post_ship(
     "/shipments", response_model=list[shipping.ShipmentView], responses=READ, summary="Shipments"
 )
 def get_shipments(
-    _principal: StaffDep, hub: HubDep, site_code: Annotated[str | None, Query()] = None
+    _principal: StaffDep, hub: HubDep, site_code: SiteQuery = None
 ) -> list[shipping.ShipmentView]:
     return shipping.list_shipments(hub, site_code=site_code)
 
@@ -306,7 +324,9 @@ def post_return(body: ReturnBody, principal: AdminDep, hub: HubDep) -> shipping.
     responses=WRITE,
     summary="Take a returned shipment into the warehouse",
 )
-def post_return_received(reference: str, principal: AdminDep, hub: HubDep) -> shipping.ShipmentView:
+def post_return_received(
+    reference: Reference, principal: AdminDep, hub: HubDep
+) -> shipping.ShipmentView:
     return shipping.receive_return(hub, reference, actor=principal.actor)
 
 
@@ -317,7 +337,7 @@ def post_return_received(reference: str, principal: AdminDep, hub: HubDep) -> sh
     summary="Record a site's receipt keyed in centrally",
 )
 def post_receipt(
-    reference: str, body: ReceiptBody, principal: AdminDep, hub: HubDep
+    reference: Reference, body: ReceiptBody, principal: AdminDep, hub: HubDep
 ) -> receipts.ReceiptView:
     return receipts.record_receipt(
         hub,
@@ -350,10 +370,10 @@ def post_recall(body: RecallBody, principal: AdminDep, hub: HubDep) -> recalls.R
     summary="Lift a mistaken recall",
 )
 def post_lift(
-    lot_number: str,
+    lot_number: Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[\x21-\x7e]+$")],
     principal: AdminDep,
     hub: HubDep,
-    gtin: Annotated[str | None, Query()] = None,
+    gtin: Annotated[str | None, Query(pattern=GTIN_PATTERN)] = None,
 ) -> recalls.RecallView:
     return recalls.lift_recall(hub, lot_number, gtin=gtin, actor=principal.actor)
 
