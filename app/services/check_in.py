@@ -63,6 +63,7 @@ from domain.clock import Clock
 from domain.data import RuleSet, rules_in_force
 from domain.eligibility import Eligibility, check_eligibility
 from domain.errors import DomainError
+from domain.ids import uuid7
 from domain.jmbg import Jmbg, Sex, mask_jmbg
 from domain.mrz import MrzDocument
 
@@ -230,21 +231,43 @@ def add_appointment_event(
     Every event travels: the hub holds the scheduler's appointments, and a
     walk-in's is queued (``walk_in_appointment``) before its first event.
     """
+    return append_appointment_event(
+        session, clock, site, actor, appointment.id, kind,
+        dose_record_id=dose_record_id, reason=reason,
+    )  # fmt: skip
+
+
+def append_appointment_event(
+    session: Session,
+    clock: Clock,
+    site: SiteHere,
+    actor: uuid.UUID,
+    appointment_id: uuid.UUID,
+    kind: AppointmentEventKind,
+    *,
+    dose_record_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> AppointmentEvent:
+    """`add_appointment_event` for callers that hold the appointment's id, not its row.
+
+    The event and its outbox row are added, not flushed: they reach the store
+    at the session's next query or at its commit.
+    """
     now = clock.now()
     event = AppointmentEvent(
+        id=uuid7(),  # now, not at flush: the outbox payload carries it
         origin_site_id=site.site_id,
         created_at=now,
         created_by=actor,
-        appointment_id=appointment.id,
+        appointment_id=appointment_id,
         kind=kind,
         occurred_at=now,
-        hlc=event_hlc(session, appointment.id, site, clock),
+        hlc=event_hlc(session, appointment_id, site, clock),
         reason=reason,
         dose_record_id=dose_record_id,
         details={},
     )
     session.add(event)
-    session.flush()
     record_change(session, "appointment_event", event.id, appointment_event_payload(event), now=now)
     return event
 

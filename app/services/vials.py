@@ -14,9 +14,11 @@ Refusals (each a `VialRefused` telling the nurse what to do): opening twice
 (`VialPastUseBy`) vial, discarding twice (`VialDiscarded`).
 
 Engine-level use cases: `vial_status`, `open_vial`, `discard_vial`. The
-session-level pieces (`resolve_vial`, `open_in`, `draw_in`, `discard_in`,
-`label_product`, `lot_refusals`) are what `app.services.vaccinate` composes
-into its single dose transaction.
+session-level pieces (`find_vial`, `vial_facts`, `state_from`, `open_in`,
+`draw_in`, `discard_in`, `label_product`, `lot_refusals`) are what
+`app.services.vaccinate` composes into its single dose transaction. `open_in`,
+`draw_in` and `discard_in` add their rows without flushing: they reach the
+store at the use case's next query or at its commit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -64,6 +67,7 @@ from domain.clock import Clock
 from domain.data import RuleSet, rules_in_force
 from domain.gs1 import Gs1Label
 from domain.gtin import is_valid_gtin
+from domain.ids import uuid7
 
 #: Longest discard reason the store keeps.
 MAX_REASON = 500
@@ -167,6 +171,34 @@ def fold_vial(vial: Vial, events: Iterable[VialEventFact], minutes_usable: int) 
     )
 
 
+# The lookups every scan makes (twice per recorded dose), built once with bound
+# parameters: building a statement and its cache key costs more than SQLite
+# takes to answer it. Each is an indexed lookup (GTIN and lot, GTIN and serial,
+# vial id).
+_LOT_FACTS = sa.select(
+    # In force: the oldest recall not lifted.
+    sa.select(Recall.reason)
+    .where(
+        Recall.gtin == sa.bindparam("gtin"),
+        Recall.lot_number == sa.bindparam("lot_number"),
+        Recall.lifted_at.is_(None),
+    )
+    .order_by(Recall.recalled_at)
+    .limit(1)
+    .scalar_subquery(),
+    # The hub's expiry for the lot, if it has sent the lot.
+    sa.select(Lot.expiry_date)
+    .where(Lot.gtin == sa.bindparam("gtin"), Lot.lot_number == sa.bindparam("lot_number"))
+    .scalar_subquery(),
+)
+_VIAL = sa.select(Vial).where(
+    Vial.gtin == sa.bindparam("gtin"), Vial.serial == sa.bindparam("serial")
+)
+_VIAL_EVENTS = sa.select(VialEvent.kind, VialEvent.occurred_at, VialEvent.reason).where(
+    VialEvent.vial_id == sa.bindparam("vial_id")
+)
+
+
 # -- labels and lots --------------------------------------------------------------------
 
 
@@ -203,23 +235,13 @@ def lot_refusals(session: Session, label: VialLabel, today: date) -> list[Clinic
     The expiry is the earlier of the label's and the hub's lot record's, when
     the hub's is known: a corrected expiry from the hub wins over the print.
     """
+    reason, hub_expiry = session.execute(
+        _LOT_FACTS, {"gtin": label.gtin, "lot_number": label.lot_number}
+    ).one()
     refusals: list[ClinicalError] = []
-    recall = session.scalars(
-        sa.select(Recall)
-        .where(
-            Recall.gtin == label.gtin,
-            Recall.lot_number == label.lot_number,
-            Recall.lifted_at.is_(None),
-        )
-        .order_by(Recall.recalled_at)
-        .limit(1)
-    ).first()
-    if recall is not None:
-        refusals.append(LotRecalled(lot=label.lot_number, reason=recall.reason))
+    if reason is not None:
+        refusals.append(LotRecalled(lot=label.lot_number, reason=reason))
     expiry = label.expiry_date
-    hub_expiry = session.scalar(
-        sa.select(Lot.expiry_date).where(Lot.gtin == label.gtin, Lot.lot_number == label.lot_number)
-    )
     if hub_expiry is not None and hub_expiry < expiry:
         expiry = hub_expiry
     if today > expiry:
@@ -236,23 +258,33 @@ def find_vial(session: Session, label: VialLabel) -> Vial | None:
     Raises `VialLabelMismatch` when the serial is registered with another lot:
     a misprinted or counterfeit label, which must not be used.
     """
-    vial = session.scalar(
-        sa.select(Vial).where(Vial.gtin == label.gtin, Vial.serial == label.serial)
-    )
+    vial = session.scalar(_VIAL, {"gtin": label.gtin, "serial": label.serial})
     if vial is not None and vial.lot_number != label.lot_number:
         raise VialLabelMismatch(known_lot=vial.lot_number, scanned_lot=label.lot_number)
     return vial
 
 
-def state_of(session: Session, vial: Vial, product: Product) -> VialState:
-    """The vial's current state, folded from its events, times in the site's zone."""
-    events = session.execute(
-        sa.select(VialEvent.kind, VialEvent.occurred_at, VialEvent.reason).where(
-            VialEvent.vial_id == vial.id
-        )
-    )
-    facts = [VialEventFact(VialEventKind(kind), at, reason) for kind, at, reason in events]
-    return _with_local_times(fold_vial(vial, facts, product.minutes_usable_after_opening), session)
+def state_of(
+    session: Session, vial: Vial, product: Product, *, zone: ZoneInfo | None = None
+) -> VialState:
+    """The vial's current state, folded from its events, times in the site's zone.
+
+    Pass `zone` when the caller already knows it, to spare the lookup.
+    """
+    return state_from(vial, vial_facts(session, vial.id), product, zone or local_zone(session))
+
+
+def vial_facts(session: Session, vial_id: uuid.UUID) -> list[VialEventFact]:
+    """What the fold needs of every event of the vial, in store order."""
+    events = session.execute(_VIAL_EVENTS, {"vial_id": vial_id})
+    return [VialEventFact(VialEventKind(kind), at, reason) for kind, at, reason in events]
+
+
+def state_from(
+    vial: Vial, facts: Iterable[VialEventFact], product: Product, zone: ZoneInfo
+) -> VialState:
+    """The state `facts` leave the vial in (see `fold_vial`), times at `zone`."""
+    return _with_local_times(fold_vial(vial, facts, product.minutes_usable_after_opening), zone)
 
 
 def register_vial(
@@ -293,6 +325,9 @@ def _append(
     reason: str | None = None,
 ) -> VialEvent:
     event = VialEvent(
+        # Set here rather than at flush: the outbox payload needs it now, and the
+        # event is written with the rest of the use case's rows at its one flush.
+        id=uuid7(),
         origin_site_id=site.site_id,
         created_at=now,
         created_by=actor,
@@ -303,7 +338,6 @@ def _append(
         reason=reason,
     )
     session.add(event)
-    session.flush()
     record_change(session, "vial_event", event.id, vial_event_payload(event, vial), now=now)
     return event
 
@@ -385,9 +419,8 @@ def discard_in(
     return _append(session, vial, VialEventKind.DISCARDED, site, actor, now, reason=reason)
 
 
-def _with_local_times(state: VialState, session: Session) -> VialState:
+def _with_local_times(state: VialState, zone: ZoneInfo) -> VialState:
     """The state with its times in the site's zone, as people read them."""
-    zone = local_zone(session)
 
     def local(value: datetime | None) -> datetime | None:
         return None if value is None else value.astimezone(zone)
@@ -507,6 +540,7 @@ def site_vials(
                 facts[vial_id].append(VialEventFact(VialEventKind(kind), at, reason))
         since = clock.now() - finished_within
         listed: list[VialState] = []
+        zone = local_zone(session)
         for vial in vials:
             minutes = ruleset.catalogue.by_gtin(vial.gtin).minutes_usable_after_opening
             state = fold_vial(vial, facts[vial.id], minutes)
@@ -515,7 +549,7 @@ def site_vials(
             )
             if finished_at is not None and finished_at < since:
                 continue
-            listed.append(_with_local_times(state, session))
+            listed.append(_with_local_times(state, zone))
         return listed
 
 

@@ -10,6 +10,8 @@ Every clinical use case starts by resolving these inside its own transaction:
 - `local_zone(session)` / `local_day(session, clock)`: the site's time zone
   (pulled from the hub, Europe/Belgrade until then) and today's calendar day
   there, which is what "today's roster" means;
+- `site_and_zone(session)`: the site and its zone in one statement, for
+  use cases that need both on every scan (recording a dose);
 - `audit(...)`: the audit-trail entry every clinical action adds (who, what,
   on which record), in the action's own transaction;
 - `event_hlc(...)`: a hybrid-logical-clock stamp for an appointment event that
@@ -58,20 +60,44 @@ class StaffMember:
         return self.role is Role.MANAGER
 
 
+# The lookups below run on every scan. They are built once, with bound
+# parameters, because building a statement and its cache key costs more than
+# SQLite takes to answer it. They read plain columns, not ORM rows: the
+# session's identity map holds rows weakly, so a row loaded and dropped would
+# be loaded again by the next lookup.
+_ZONE_SETTING = sa.select(Setting.value).where(Setting.key == TIMEZONE_SETTING).scalar_subquery()
+_ZONE = sa.select(_ZONE_SETTING)
+_SITE_AND_ZONE = sa.select(
+    SiteIdentity.site_id, SiteIdentity.site_code, SiteIdentity.site_name, _ZONE_SETTING
+).where(SiteIdentity.id == 1)
+_STAFF = sa.select(LocalUser.full_name, LocalUser.role, LocalUser.active).where(
+    LocalUser.id == sa.bindparam("actor")
+)
+_LATEST_HLC = sa.select(sa.func.max(AppointmentEvent.hlc)).where(
+    AppointmentEvent.appointment_id == sa.bindparam("appointment_id")
+)
+
+
 def site_here(session: Session) -> SiteHere:
     """The enrolled site; `SiteNotEnrolled` before enrolment."""
-    identity = session.get(SiteIdentity, 1)
-    if identity is None:
+    return site_and_zone(session)[0]
+
+
+def site_and_zone(session: Session) -> tuple[SiteHere, ZoneInfo]:
+    """The enrolled site and its time zone, read together; `SiteNotEnrolled` before enrolment."""
+    row = session.execute(_SITE_AND_ZONE).one_or_none()
+    if row is None:
         raise SiteNotEnrolled()
-    return SiteHere(identity.site_id, identity.site_code, identity.site_name)
+    site_id, site_code, site_name, zone = row
+    return SiteHere(site_id, site_code, site_name), _zone(zone)
 
 
 def staff_member(session: Session, actor: uuid.UUID, *, manager: bool = False) -> StaffMember:
     """The active local user `actor`; `UnknownUser`, or `ManagerRequired` when `manager`."""
-    user = session.get(LocalUser, actor)
-    if user is None or not user.active:
+    row = session.execute(_STAFF, {"actor": actor}).one_or_none()
+    if row is None or not row.active:
         raise UnknownUser()
-    member = StaffMember(user.id, user.full_name, Role(user.role))
+    member = StaffMember(actor, row.full_name, Role(row.role))
     if manager and not member.is_manager:
         raise ManagerRequired()
     return member
@@ -79,8 +105,7 @@ def staff_member(session: Session, actor: uuid.UUID, *, manager: bool = False) -
 
 def local_zone(session: Session) -> ZoneInfo:
     """The site's time zone, as the hub last said (Europe/Belgrade until it has)."""
-    row = session.get(Setting, TIMEZONE_SETTING)
-    return ZoneInfo(str(row.value) if row is not None and row.value else DEFAULT_TIMEZONE)
+    return _zone(session.scalar(_ZONE))
 
 
 def local_day(session: Session, clock: Clock) -> date:
@@ -88,14 +113,15 @@ def local_day(session: Session, clock: Clock) -> date:
     return clock.now().astimezone(local_zone(session)).date()
 
 
+def _zone(value: Any) -> ZoneInfo:
+    # ZoneInfo caches its instances by key: building one per call is a dict lookup.
+    return ZoneInfo(str(value) if value else DEFAULT_TIMEZONE)
+
+
 def event_hlc(session: Session, appointment_id: uuid.UUID, site: SiteHere, clock: Clock) -> str:
     """A stamp for a new event of `appointment_id`, later than all its events so far."""
     hybrid = HybridClock(site.site_code, clock)
-    latest = session.scalar(
-        sa.select(sa.func.max(AppointmentEvent.hlc)).where(
-            AppointmentEvent.appointment_id == appointment_id
-        )
-    )
+    latest = session.scalar(_LATEST_HLC, {"appointment_id": appointment_id})
     if latest:
         hybrid.receive(Timestamp.decode(latest))
     return hybrid.now().encode()

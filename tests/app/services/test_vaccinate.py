@@ -392,3 +392,51 @@ def test_any_scanned_label_gets_an_answer_not_a_crash(
     assert (errors.LotExpired in kinds) == (expiry < TODAY)
     assert (errors.WrongProduct in kinds) == (gtin in KNOWN_GTINS and gtin not in COMIRNATY_GTINS)
     assert check.ok == (gtin in COMIRNATY_GTINS and expiry >= TODAY)
+
+
+def test_a_dose_queues_its_records_for_the_hub_in_the_order_they_happened(
+    clinic: ClinicSite,
+) -> None:
+    """The vial opens, the dose is given from it, the appointment is done: the hub reads it so."""
+    _, appointment_id = checked_in(clinic)
+    dose = give(clinic, appointment_id, label(COMIRNATY, "EW2239"))
+    queued = [(kind, payload.get("kind")) for kind, payload in clinic.outbox()]
+    assert queued == [
+        ("appointment_event", "checked_in"),
+        ("vial_event", "opened"),
+        ("dose_record", None),
+        ("vial_event", "dose_drawn"),
+        ("appointment_event", "done"),
+    ]
+    payloads = [payload for _, payload in clinic.outbox()]
+    assert payloads[3]["dose_record_id"] == str(dose.dose_id)
+    assert payloads[4]["appointment_id"] == str(appointment_id)
+    with session_scope(clinic.engine, write=False) as session:
+        done = session.scalars(
+            sa.select(m.AppointmentEvent).where(
+                m.AppointmentEvent.appointment_id == appointment_id,
+                m.AppointmentEvent.kind == m.AppointmentEventKind.DONE,
+            )
+        ).one()
+        assert done.dose_record_id == dose.dose_id
+        checked = session.scalars(
+            sa.select(m.AppointmentEvent).where(
+                m.AppointmentEvent.kind == m.AppointmentEventKind.CHECKED_IN
+            )
+        ).one()
+        assert done.hlc > checked.hlc  # the done event is the latest, whatever the clock
+
+
+def test_a_refusal_inside_the_write_leaves_the_store_as_it_was(clinic: ClinicSite) -> None:
+    """The re-check in the write transaction refuses what changed since the screen went green."""
+    _, appointment_id = checked_in(clinic)
+    scan = label(COMIRNATY, "EW2239")
+    assert check_vial(clinic.engine, clinic.clock, appointment_id, scan).ok
+    clinic.recall(COMIRNATY, "EW2239")  # arrives from the hub between the check and the click
+    before = clinic.outbox()
+    with pytest.raises(errors.LotRecalled):
+        give(clinic, appointment_id, scan)
+    assert clinic.outbox() == before
+    with session_scope(clinic.engine, write=False) as session:
+        for table in (m.DoseRecord, m.Vial, m.VialEvent):
+            assert session.scalar(sa.select(sa.func.count()).select_from(table)) == 0
