@@ -13,7 +13,9 @@ outbox is empty (counted as rounds to converge).
 Prints: doses created, lost (created, not at the hub), duplicated, sites
 converged (replica's dose ids equal the hub's view), rounds, wall time of the
 pushes, records/s, p50/p99 push latency, bytes on the wire (gzip of each push
-body as the HTTP transport would send it).
+body as the HTTP transport would send it). Then one incremental site-day: the
+hub books one site's roster for the next day and the site records that day's
+doses; one round (push and pull) is timed and its gzip bytes both ways counted.
 
     .venv/bin/python bench/fleet.py                                   # 20 sites x 1 day x 50
     .venv/bin/python bench/fleet.py --sites 400 --doses 250 --db postgresql+psycopg://...
@@ -21,12 +23,14 @@ body as the HTTP transport would send it).
 
 Targets (issue): 400 sites x 1 day (~100,000 doses) in <= 30 s on PostgreSQL,
 0 lost, 0 duplicated; one site-day incremental sync <= 2 s and <= 100 KB.
+A new site's first pull bootstraps from the hub's snapshot (see bench/bootstrap.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import random
 import shutil
 import statistics
@@ -71,7 +75,7 @@ from central.settings import HubSettings
 from domain.clock import FixedClock
 from domain.ids import uuid7
 from domain.jmbg import Sex, make_jmbg
-from domain.sync_wire import PushRequest, PushResponse
+from domain.sync_wire import PullPage, PushRequest, PushResponse
 
 START = datetime(2021, 6, 1, 7, 0, tzinfo=UTC)
 GTIN, LOT = "08901234567894", "LOT42A"
@@ -87,6 +91,7 @@ class Meter:
 
     latencies: list[float] = field(default_factory=list)
     bytes_sent: int = 0
+    bytes_received: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -114,6 +119,13 @@ class MeasuredTransport:
         if fault == "after":
             raise HubUnreachable(detail="answer lost after the hub committed")
         return answer
+
+    def pull(self, cursor: str | None, limit: int) -> PullPage:
+        page = self.inner.pull(cursor, limit)
+        body = gzip.compress(page.model_dump_json().encode(), compresslevel=6)
+        with self.meter.lock:
+            self.meter.bytes_received += len(body)
+        return page
 
     def _fault(self) -> str | None:
         if self.rng.random() >= self.fault_rate:
@@ -238,7 +250,8 @@ def record_day(site: Site, day: int) -> None:
             site.created.append(dose.id)
 
 
-def sync_all(sites: list[Site], workers: int) -> tuple[float, int]:
+def sync_all(sites: list[Site], workers: int) -> tuple[float, int, float]:
+    """One round at every site, `workers` at a time: wall seconds, failures, CPU seconds."""
     failures = 0
 
     def one(site: Site) -> int:
@@ -248,10 +261,43 @@ def sync_all(sites: list[Site], workers: int) -> tuple[float, int]:
             return 1
         return 0
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         failures = sum(pool.map(one, sites))
-    return time.perf_counter() - started, failures
+    return time.perf_counter() - started, failures, time.process_time() - cpu
+
+
+def book_next_day(hub: Hub, site: Site, day: int) -> None:
+    """The scheduler books every citizen of the site again for `day` (their next dose)."""
+    when = START + timedelta(days=day)
+    with hub.sessions() as session, session.begin():
+        rows = []
+        for citizen_id in site.citizens:
+            rows.append(
+                Appointment(
+                    id=uuid7(), citizen_id=citizen_id, site_id=site.site_id, day=when.date(),
+                    slot_start=Time(9, 0), product_id="comirnaty", dose_number=day + 1,
+                    scheduler_run_id=None, replaces_appointment_id=None, origin_site_id=None,
+                    created_at=when, created_by="bench", stored_at=when,
+                )
+            )  # fmt: skip
+        session.add_all(rows)
+        session.flush()
+        announce(session, [upsert_change(row, audience_site_id=site.site_id) for row in rows], when)
+
+
+def incremental_day(hub: Hub, site: Site, day: int) -> tuple[float, float, int, int]:
+    """One site's next day: roster down, doses up. Wall and CPU seconds, bytes up, down."""
+    meter = site.transport.meter
+    book_next_day(hub, site, day)
+    record_day(site, day)
+    with meter.lock:
+        sent, received = meter.bytes_sent, meter.bytes_received
+    started, cpu = time.perf_counter(), time.process_time()
+    site.engine.run_round(verify=False)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    with meter.lock:
+        return elapsed, cpu, meter.bytes_sent - sent, meter.bytes_received - received
 
 
 def main() -> int:
@@ -271,24 +317,29 @@ def main() -> int:
         hub, sites = build(args, folder, meter)
         print(f"set-up: {args.sites} sites, {args.sites * args.doses} citizens "
               f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
-        bootstrap_s, _ = sync_all(sites, args.workers)
+        bootstrap_s, _, _ = sync_all(sites, args.workers)
         print(f"first pull of every roster: {bootstrap_s:.2f} s")
         meter.latencies.clear()
         meter.bytes_sent = 0
-        push_wall = 0.0
+        push_wall = push_cpu = 0.0
+        loads = [os.getloadavg()[0]]
         rounds = 0
         for day in range(args.days):
             for site in sites:
                 record_day(site, day)
-            elapsed, _failures = sync_all(sites, args.workers)
+            elapsed, _failures, cpu = sync_all(sites, args.workers)
             push_wall += elapsed
+            push_cpu += cpu
+            loads.append(os.getloadavg()[0])
             rounds += 1
         for site in sites:
             site.transport.healed = True
         heal_rounds = 0
         while heal_rounds < 5:
-            elapsed, failures = sync_all(sites, args.workers)
+            elapsed, failures, cpu = sync_all(sites, args.workers)
             push_wall += elapsed
+            push_cpu += cpu
+            loads.append(os.getloadavg()[0])
             heal_rounds += 1
             if failures == 0:
                 break
@@ -312,12 +363,19 @@ def main() -> int:
         print(f"duplicated:      {duplicated}")
         print(f"converged sites: {converged}/{len(sites)}")
         print(f"rounds:          {rounds} daily + {heal_rounds} after healing")
-        print(f"wall time:       {push_wall:.2f} s (sync rounds)")
+        print(f"wall time:       {push_wall:.2f} s (sync rounds; {push_cpu:.1f} s CPU in this "
+              f"process; load average {min(loads):.1f}-{max(loads):.1f} on "
+              f"{os.cpu_count()} cores)")  # fmt: skip
         print(f"records/s:       {len(created) / push_wall:.0f}")
         print(f"push latency:    p50 {statistics.median(latencies) * 1000:.1f} ms, "
               f"p99 {p99 * 1000:.1f} ms ({len(meter.latencies)} pushes)")  # fmt: skip
         print(f"bytes on wire:   {meter.bytes_sent} pushed (gzip), "
               f"{meter.bytes_sent / max(1, args.sites * args.days):.0f} per site-day")  # fmt: skip
+        inc_s, inc_cpu, inc_up, inc_down = incremental_day(hub, sites[0], args.days)
+        print(f"one site-day:    {inc_s:.2f} s ({inc_cpu:.2f} s CPU; load average "
+              f"{os.getloadavg()[0]:.1f}), {(inc_up + inc_down) / 1024:.1f} KB on the wire "
+              f"({inc_up / 1024:.1f} KB pushed, {inc_down / 1024:.1f} KB pulled, gzip; "
+              f"{args.doses} doses up, {args.doses} appointments down)")  # fmt: skip
         for site in sites:
             site.store.dispose()
         hub.close()

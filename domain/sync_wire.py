@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.wire import payload_hash
 
@@ -150,6 +150,26 @@ class PullPage(_Response):
     hub_time: datetime
 
 
+SNAPSHOT_PAGE: Final = 5000
+"""Records in one page of a new site's snapshot (served gzip-compressed)."""
+
+
+class SnapshotPage(_Response):
+    """A page of a new site's snapshot: the latest state of each record that concerns it.
+
+    Each change is the record's last upsert in the change log up to the
+    snapshot's position, in the order the records first appeared there (a
+    citizen before its appointments). Ask again with ``next_token`` while it
+    is set; store ``cursor`` (the pull cursor to continue from) with the
+    last page.
+    """
+
+    changes: list[PulledChange]
+    next_token: str | None
+    cursor: str
+    hub_time: datetime
+
+
 class TableDigest(_Response):
     """How many records of one table concern a site, and a hash of their ids."""
 
@@ -222,12 +242,41 @@ class AppointmentEventPayload(_Request):
 
     id: uuid.UUID
     appointment_id: uuid.UUID
-    kind: str = Field(pattern="^(scheduled|checked_in|done|no_show|cancelled|rescheduled)$")
+    kind: str = Field(
+        pattern="^(scheduled|checked_in|done|no_show|cancelled|rescheduled|rebook_requested)$"
+    )
     occurred_at: datetime
     reason: str | None = Field(default=None, max_length=500)
     new_appointment_id: uuid.UUID | None = None
     recorded_by: uuid.UUID | None = None
     created_at: datetime
+
+
+class WalkInAppointmentPayload(_Request):
+    """An appointment a site booked itself for a walk-in (kind ``walk_in_appointment``).
+
+    Append-only: its status travels as ``appointment_event`` records, pushed
+    after it. ``site_id`` must be the pushing site's. ``day`` is the site's
+    local calendar day; ``slot_start`` the slot's start as an instant (with
+    its UTC offset), which the hub turns into the site's wall-clock time.
+    ``booked_by`` is the site user who booked it.
+    """
+
+    id: uuid.UUID
+    citizen_id: uuid.UUID
+    site_id: uuid.UUID
+    day: date
+    slot_start: datetime
+    product_code: str = Field(min_length=1, max_length=64)
+    dose_number: int = Field(ge=1, le=20)
+    booked_by: uuid.UUID | None = None
+    created_at: datetime
+
+    @model_validator(mode="after")
+    def _instants_are_aware(self) -> WalkInAppointmentPayload:
+        if self.slot_start.tzinfo is None or self.created_at.tzinfo is None:
+            raise ValueError("slot_start and created_at must carry their UTC offset")
+        return self
 
 
 CITIZEN_FIELDS: Final = frozenset(
@@ -304,3 +353,219 @@ def id_digest(ids: list[uuid.UUID] | list[str]) -> str:
     """Hex SHA-256 over the sorted ids (lowercase text), one per line."""
     text = "\n".join(sorted(str(i).lower() for i in ids))
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+class SiteUserPayload(_Request):
+    """A nurse or manager of one site (kind ``site_user``), both ways.
+
+    Created at the site (pushed) or at the hub (pulled by its own site only).
+    Several writers: the greater ``updated_at`` wins, whole record. The
+    password travels only as its argon2 PHC hash, so a site logs in offline.
+    """
+
+    id: uuid.UUID
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")
+    full_name: str = Field(min_length=1, max_length=200)
+    role: str = Field(pattern="^(nurse|manager)$")
+    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$", max_length=200)
+    active: bool
+    updated_at: datetime
+
+
+# --- stock and void payloads (append-only, sync rule 2) --------------------------------
+
+GTIN_PATTERN: Final = r"^[0-9]{14}$"
+"""GTIN-14, as stored on both sides (shorter GTINs left-padded with zeros)."""
+
+
+class VialEventPayload(_Request):
+    """Something that happened to a vial (kind ``vial_event``): append-only.
+
+    Carries the vial's identity (GTIN, lot, serial from its DataMatrix) so
+    the hub can register a vial it first hears of through its event. A
+    ``discarded`` event must give its ``reason``; a ``dose_drawn`` event may
+    name the dose it went into.
+    """
+
+    id: uuid.UUID
+    vial_id: uuid.UUID
+    gtin: str = Field(pattern=GTIN_PATTERN)
+    lot_number: str = Field(min_length=1, max_length=20)
+    serial: str = Field(min_length=1, max_length=20)
+    product_code: str = Field(min_length=1, max_length=64)
+    expiry_date: date
+    doses_per_vial: int = Field(ge=1, le=100)
+    kind: str = Field(pattern="^(received|opened|dose_drawn|discarded)$")
+    occurred_at: datetime = Field(description="Clinical time of the event.")
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+    dose_record_id: uuid.UUID | None = None
+    recorded_by: uuid.UUID | None = None
+    created_at: datetime
+
+    @model_validator(mode="after")
+    def _discard_has_reason(self) -> VialEventPayload:
+        if self.kind == "discarded" and not self.reason:
+            raise ValueError("a discarded vial must give the reason")
+        return self
+
+
+class DoseVoidPayload(_Request):
+    """The statement that a dose record was wrong (kind ``dose_void``): append-only.
+
+    A dose is voided at most once. When the dose was in fact given with
+    other details, the site also sends the replacement as a ``dose_record``
+    naming the voided one (``voids_dose_id``).
+    """
+
+    id: uuid.UUID
+    dose_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=500)
+    voided_at: datetime = Field(description="When the mistake was established (clinical time).")
+    voided_by: uuid.UUID | None = None
+    created_at: datetime
+
+
+class ReceiptPayload(_Request):
+    """A shipment taken in at the site (kind ``receipt``): append-only.
+
+    ``shipment_id`` is set when the site had pulled the shipment notice;
+    ``shipment_reference`` (from the delivery note) always is.
+    """
+
+    id: uuid.UUID
+    shipment_id: uuid.UUID | None = None
+    shipment_reference: str = Field(min_length=1, max_length=64)
+    received_at: datetime = Field(description="When the delivery was taken in (clinical time).")
+    cold_chain_ok: bool
+    note: str | None = Field(default=None, max_length=1000)
+    received_by: uuid.UUID | None = None
+    created_at: datetime
+
+
+class ReceiptDiscrepancyPayload(_Request):
+    """One way a received shipment differed from its notice (kind ``receipt_discrepancy``).
+
+    ``kind`` uses the hub's vocabulary (``short``, ``over``, ``damaged``,
+    ``wrong_lot``, ``temperature``).
+    """
+
+    id: uuid.UUID
+    receipt_id: uuid.UUID
+    kind: str = Field(pattern="^(short|over|damaged|wrong_lot|temperature)$")
+    gtin: str | None = Field(default=None, pattern=GTIN_PATTERN)
+    lot_number: str | None = Field(default=None, min_length=1, max_length=20)
+    expected_vials: int = Field(ge=0)
+    received_vials: int = Field(ge=0)
+    note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime
+
+
+class StockCountLinePayload(_Request):
+    """Vials of one lot counted in a stock count."""
+
+    id: uuid.UUID
+    product_code: str = Field(min_length=1, max_length=64)
+    gtin: str = Field(pattern=GTIN_PATTERN)
+    lot_number: str = Field(min_length=1, max_length=20)
+    expected_vials: int | None = Field(default=None, ge=0)
+    counted_vials: int = Field(ge=0)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class StockCountPayload(_Request):
+    """A physical count of the site's fridge with its lines (kind ``stock_count``): append-only."""
+
+    id: uuid.UUID
+    counted_at: datetime = Field(description="When the count was made (clinical time).")
+    note: str | None = Field(default=None, max_length=1000)
+    counted_by: uuid.UUID | None = None
+    lines: list[StockCountLinePayload] = Field(min_length=1, max_length=1000)
+    created_at: datetime
+
+
+class CertificateIssuedPayload(_Request):
+    """A vaccination certificate a site signed (kind ``certificate_issued``): append-only.
+
+    ``signer_kid`` is the DCC key id (16 hex digits) of the site's document
+    signer. ``supersedes`` lists UVCIs of the same citizen this certificate
+    replaces (a correction): the hub revokes them, since only the hub signs
+    the revocation list.
+    """
+
+    id: uuid.UUID
+    uvci: str = Field(min_length=1, max_length=80)
+    citizen_id: uuid.UUID
+    dose_record_id: uuid.UUID
+    dose_number: int = Field(ge=1, le=20)
+    dose_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    signer_kid: str = Field(pattern="^[0-9a-f]{16}$")
+    issued_at: datetime
+    expires_at: datetime
+    supersedes: list[str] = Field(default_factory=list, max_length=50)
+    issued_by: uuid.UUID | None = None
+    created_at: datetime
+
+
+# --- hub -> site stock payloads (change-log entries the site applies) -----------------
+
+
+class LotPayload(_Response):
+    """A lot of the catalogue (table ``lots``, to every site)."""
+
+    id: uuid.UUID
+    gtin: str
+    lot_number: str
+    product_code: str
+    expiry_date: date
+    manufacturer: str
+    created_at: datetime
+
+
+class RecallPayload(_Response):
+    """A lot withdrawn centrally (table ``recalls``, to every site).
+
+    Names the lot by GTIN and lot number, as the site's vial scans do, so a
+    recall applies even before the lot itself reached the site.
+    ``lifted_at`` is set when a mistaken recall was lifted.
+    """
+
+    id: uuid.UUID
+    lot_id: uuid.UUID
+    gtin: str
+    lot_number: str
+    product_code: str
+    reason: str
+    effective_at: datetime
+    lifted_at: datetime | None = None
+    created_at: datetime
+
+
+class ShipmentLinePayload(_Response):
+    """Vials of one lot in a shipment."""
+
+    id: uuid.UUID
+    lot_id: uuid.UUID
+    product_code: str
+    gtin: str
+    lot_number: str
+    expiry_date: date
+    quantity_vials: int
+
+
+class ShipmentPayload(_Response):
+    """A shipment to the site with its lines (table ``shipments``, to that site only).
+
+    ``cancelled_at`` set: the shipment will not come (the site drops its
+    notice). ``reference`` is printed on the delivery note.
+    """
+
+    id: uuid.UUID
+    reference: str
+    kind: str
+    site_id: uuid.UUID
+    from_site_id: uuid.UUID | None = None
+    dispatched_at: datetime | None = None
+    expected_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    lines: list[ShipmentLinePayload]
+    created_at: datetime

@@ -251,6 +251,9 @@ class EnrolResponse(_Response):
     """What an enrolled site receives: who it is and its credential."""
 
     site: SiteInfo
+    site_id: uuid.UUID | None = Field(
+        default=None, description="The site's id at the hub: what its synced records carry."
+    )
     credential: CredentialIssued
     signer_certificate_pem: str | None = Field(
         default=None, description="The signer certificate, when a CSR was sent."

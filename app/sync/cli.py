@@ -15,6 +15,7 @@ from app.local_db.engine import open_site_store
 from app.local_db.errors import SiteStoreError
 from app.local_db.sealing import SecretBox
 from app.settings import SiteSettings
+from app.sync.certificate_lists import HttpListSource
 from app.sync.engine import RoundReport, SyncEngine
 from app.sync.errors import SyncError
 from app.sync.identity import load_connection
@@ -38,6 +39,8 @@ def _print_report(report: RoundReport, bytes_sent: int, bytes_received: int) -> 
         typer.echo(f"quarantined at the hub: {line}")
     for line in report.skipped:
         typer.echo(f"not applied here: {line}")
+    if report.lists_error:
+        typer.echo(f"certificate lists not updated: {report.lists_error}")
     typer.echo(f"bytes sent {bytes_sent}, received {bytes_received}")
 
 
@@ -70,10 +73,14 @@ def sync(
     try:
         connection = load_connection(engine, SecretBox.load(settings.secret_key_path))
         transport = HttpTransport(hub_url or connection.hub_url, connection.credential)
+        lists = HttpListSource(hub_url or connection.hub_url)
         try:
-            report = SyncEngine(engine, transport, site_id=connection.site_id).run_round()
+            report = SyncEngine(
+                engine, transport, site_id=connection.site_id, certificate_lists=lists
+            ).run_round()
         finally:
             transport.close()
+            lists.close()
     except (SyncError, SiteStoreError) as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from exc

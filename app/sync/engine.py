@@ -10,9 +10,14 @@ hub):
    backup) renumbers the waiting rows from the sequence the hub expects and
    sets the cursor the hub gave, which brings back this site's own records;
 2. pull: fetch pages after the stored cursor; each page and its cursor are
-   stored in one transaction;
+   stored in one transaction (a store that never pulled first fills itself
+   from the hub's snapshot, `app.sync.snapshot`);
 3. verify: compare per-table counts and digests with the hub's; on a
-   mismatch fetch exactly the missing records (never a wipe).
+   mismatch fetch exactly the missing records (never a wipe);
+4. certificate lists (when given a `ListSource`): fetch, check against the
+   pinned CSCA and store the trust and revocation lists
+   (`app.sync.certificate_lists`). A refused or unreachable list does not
+   fail the round (doses matter more); it is reported in ``lists_error``.
 
 A failure ends the round with the error recorded (in `SyncState` and the
 round's `SyncRound` row) and raised; nothing is lost, the next round resumes.
@@ -33,7 +38,10 @@ from app.local_db.models.sync import OutboxEntry, SyncOutcome, SyncRound, SyncSt
 from app.local_db.unit_of_work import session_scope
 from app.sync import outbox
 from app.sync.apply import apply_changes
+from app.sync.apply_chunks import apply_in_chunks
+from app.sync.certificate_lists import ListSource, refresh_lists
 from app.sync.errors import RestoreDetected, SyncError
+from app.sync.snapshot import SnapshotSource, bootstrap
 from app.sync.transport import Transport
 from domain.clock import Clock, SystemClock
 from domain.sync_wire import (
@@ -70,6 +78,7 @@ class RoundReport:
     backlog: int = 0
     hub_clock_offset_ms: int | None = None
     error: str | None = None
+    lists_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,6 +108,7 @@ class SyncEngine:
         max_batch_records: int = MAX_BATCH_RECORDS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         site_id: uuid.UUID,
+        certificate_lists: ListSource | None = None,
     ) -> None:
         self.engine = engine
         self.transport = transport
@@ -108,6 +118,7 @@ class SyncEngine:
         self.max_batch_records = max_batch_records
         self.max_batch_bytes = max_batch_bytes
         self.site_id = site_id
+        self.certificate_lists = certificate_lists
 
     # -- the round ---------------------------------------------------------------------
 
@@ -124,8 +135,18 @@ class SyncEngine:
             report.error = str(error)
             self._finish_round(round_id, report, SyncOutcome.FAILED)
             raise
+        self._refresh_certificate_lists(report)
         self._finish_round(round_id, report, SyncOutcome.OK)
         return report
+
+    def _refresh_certificate_lists(self, report: RoundReport) -> None:
+        if self.certificate_lists is None:
+            return
+        try:
+            refresh_lists(self.engine, self.certificate_lists, now=self.clock.now())
+        except SyncError as error:
+            report.lists_error = str(error)
+            log.warning("certificate lists not refreshed: %s", error)
 
     def _start_round(self) -> uuid.UUID:
         with session_scope(self.engine) as session:
@@ -231,6 +252,13 @@ class SyncEngine:
     # -- pull --------------------------------------------------------------------------
 
     def _pull_all(self, report: RoundReport) -> None:
+        if isinstance(self.transport, SnapshotSource):
+            # A store that never pulled starts from the hub's snapshot (app.sync.snapshot).
+            booted = bootstrap(self.engine, self.transport, self.site_id, self.clock)
+            if booted is not None:
+                report.pulled += booted.applied + booted.unchanged + len(booted.skipped)
+                report.applied_here += booted.applied
+                report.skipped.extend(booted.skipped)
         restores = 0
         while True:
             with session_scope(self.engine, write=False) as session:
@@ -247,7 +275,7 @@ class SyncEngine:
                 continue
             now = self.clock.now()
             with session_scope(self.engine) as session:
-                applied = apply_changes(session, self.site_id, page.changes, now)
+                applied = apply_in_chunks(session, self.site_id, page.changes, now)
                 state = _state(session)
                 state.pull_cursor = page.next_cursor
                 state.last_pull_at = now

@@ -29,6 +29,7 @@ from domain.sync_wire import (
     PullPage,
     PushRequest,
     PushResponse,
+    SnapshotPage,
     VerifyResponse,
 )
 from domain.wire import PROTOCOL_HEADER, PROTOCOL_VERSION
@@ -145,6 +146,18 @@ class HttpTransport:
         if response.status_code != 200:
             raise self._refused(response)
         return PullPage.model_validate_json(response.content)
+
+    def snapshot(self, token: str | None, limit: int) -> SnapshotPage | None:
+        """A page of the bootstrap snapshot (gzip on the wire); None from a hub without one."""
+        params: dict[str, Any] = {"limit": limit}
+        if token:
+            params["token"] = token
+        response = self._send("GET", "/v1/sync/snapshot", params=params, headers=self._headers())
+        if response.status_code in (404, 405):
+            return None
+        if response.status_code != 200:
+            raise self._refused(response)
+        return SnapshotPage.model_validate_json(response.content)
 
     def verify(self) -> VerifyResponse:
         response = self._send("GET", "/v1/sync/verify", headers=self._headers())

@@ -181,6 +181,7 @@ def enrol(
         )
         return EnrolResponse(
             site=site_info(site),
+            site_id=site.id,
             credential=CredentialIssued(
                 credential=token, credential_id=credential.id, issued_at=now
             ),

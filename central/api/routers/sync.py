@@ -9,6 +9,7 @@ compressed body cannot expand into gigabytes. A `SequenceGap` is answered
 
 from __future__ import annotations
 
+import gzip
 import json
 import zlib
 from typing import Annotated, Final
@@ -22,6 +23,7 @@ from central.api.deps import HubDep, SiteDep, StaffDep
 from central.api.errors import error_json, negotiate_language, responses
 from central.services.sync import pull as pull_service
 from central.services.sync import push as push_service
+from central.services.sync import snapshot as snapshot_service
 from central.services.sync import status as status_service
 from central.services.sync import verify as verify_service
 from central.services.sync.errors import BatchInvalid, BatchTooLarge, SequenceGap
@@ -30,12 +32,14 @@ from domain.sync_wire import (
     IDEMPOTENCY_HEADER,
     MAX_BATCH_BYTES,
     MAX_PULL_PAGE,
+    SNAPSHOT_PAGE,
     FetchRequest,
     FetchResponse,
     IdList,
     PullPage,
     PushRequest,
     PushResponse,
+    SnapshotPage,
     SyncStatusList,
     VerifyResponse,
 )
@@ -131,7 +135,40 @@ def pull(
         page = pull_service.pull(hub, principal.site_id, cursor, limit=limit)
     except SequenceGap as gap:
         return _gap_response(request, gap)
-    return Response(page.model_dump_json(), media_type="application/json")
+    return _json_body(request, page.model_dump_json().encode("utf-8"))
+
+
+@router.get(
+    "/v1/sync/snapshot",
+    response_model=SnapshotPage,
+    responses=responses(400, 401, 403, 426),
+    summary="A page of the snapshot that bootstraps a new site",
+)
+def snapshot(
+    request: Request,
+    principal: SiteDep,
+    hub: HubDep,
+    token: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=SNAPSHOT_PAGE)] = SNAPSHOT_PAGE,
+) -> Response:
+    """The latest state of every record concerning this site, paginated; then pull from `cursor`."""
+    page = snapshot_service.snapshot(hub, principal.site_id, token, limit=limit)
+    return _json_body(request, page.model_dump_json().encode("utf-8"))
+
+
+GZIP_FROM_BYTES: Final = 1024
+"""Pull and snapshot answers at least this big go gzip-compressed when the site accepts it."""
+
+
+def _json_body(request: Request, body: bytes) -> Response:
+    accepted = request.headers.get("accept-encoding", "").lower()
+    if len(body) < GZIP_FROM_BYTES or "gzip" not in accepted:
+        return Response(body, media_type="application/json")
+    return Response(
+        gzip.compress(body, compresslevel=6),
+        media_type="application/json",
+        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+    )
 
 
 @router.get(

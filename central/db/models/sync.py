@@ -113,7 +113,11 @@ class SyncBatch(Base):
     """
 
     __tablename__ = "sync_batches"
-    __table_args__ = (UniqueConstraint("site_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "idempotency_key"),
+        # The site's latest batch (its last acknowledged outbox sequence) on every push.
+        Index("ix_sync_batches_site_received", "site_id", "received_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True, default=uuid7)
     site_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("sites.id"))

@@ -1,6 +1,7 @@
 """The site engine's transport without HTTP: the hub's sync services called in process.
 
-Structurally a `app.sync.transport.Transport` (push, pull, verify), over a
+Structurally a `app.sync.transport.Transport` (push, pull, verify) and an
+`app.sync.snapshot.SnapshotSource` (snapshot), over a
 `Hub` and one site's id (what its credential would say). Used by the
 model-based tests and the fleet benchmark to run many sites against one hub
 quickly; the HTTP adapter (`central.api.routers.sync`) calls the same
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from central.services.context import Hub
 from central.services.sync import pull as pull_service
 from central.services.sync import push as push_service
+from central.services.sync import snapshot as snapshot_service
 from central.services.sync import verify as verify_service
 from central.services.sync.errors import SequenceGap
 from domain.sync_wire import (
@@ -26,6 +28,7 @@ from domain.sync_wire import (
     PullPage,
     PushRequest,
     PushResponse,
+    SnapshotPage,
     VerifyResponse,
 )
 from domain.wire import PROTOCOL_VERSION
@@ -55,6 +58,9 @@ class InProcessTransport:
             return pull_service.pull(self.hub, self.site_id, cursor, limit=limit)
         except SequenceGap as gap:
             raise self.on_gap(gap) from gap
+
+    def snapshot(self, token: str | None, limit: int) -> SnapshotPage | None:
+        return snapshot_service.snapshot(self.hub, self.site_id, token, limit=limit)
 
     def verify(self) -> VerifyResponse:
         return verify_service.verify(self.hub, self.site_id)

@@ -36,27 +36,7 @@ def pull_page(
     limit = max(1, min(limit, MAX_PULL_PAGE))
     _check_not_restored(session, site_id, cursor)
     high = session.scalar(select(ChangeLogCounter.last_seq)) or 0
-    # Own entries come back only after a restore (own_until > 0).
-    own_filter = (
-        [and_(ChangeLog.origin_site_id == site_id, ChangeLog.seq <= cursor.own_until)]
-        if cursor.own_until
-        else []
-    )
-    rows = session.scalars(
-        select(ChangeLog)
-        .where(
-            ChangeLog.seq > cursor.seq,
-            ChangeLog.seq <= high,
-            or_(ChangeLog.audience_site_id == site_id, ChangeLog.audience_site_id.is_(None)),
-            or_(
-                ChangeLog.origin_site_id.is_(None),
-                ChangeLog.origin_site_id != site_id,
-                *own_filter,
-            ),
-        )
-        .order_by(ChangeLog.seq)
-        .limit(limit + 1)
-    ).all()
+    rows = _page_rows(session, site_id, cursor, high, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_seq = rows[-1].seq if has_more else high
@@ -78,6 +58,44 @@ def pull_page(
         next_cursor=Cursor(next_seq, own_until).encode(),
         has_more=has_more,
         hub_time=now,
+    )
+
+
+def _page_rows(
+    session: Session, site_id: uuid.UUID, cursor: Cursor, high: int, count: int
+) -> list[ChangeLog]:
+    """The first `count` entries after the cursor up to `high` for this site or every site.
+
+    The site's own entries and everyone's are two ranges of the (audience,
+    seq) index: each is read in seq order up to `count` rows and the two are
+    merged, so a page costs the same at the start of a long log as at its
+    end (an OR of the two would make the database gather and sort every
+    matching entry after the cursor).
+    """
+    # Own entries come back only after a restore (own_until > 0).
+    own_filter = (
+        [and_(ChangeLog.origin_site_id == site_id, ChangeLog.seq <= cursor.own_until)]
+        if cursor.own_until
+        else []
+    )
+    not_own = or_(
+        ChangeLog.origin_site_id.is_(None), ChangeLog.origin_site_id != site_id, *own_filter
+    )
+    seqs: list[int] = []
+    for audience in (ChangeLog.audience_site_id == site_id, ChangeLog.audience_site_id.is_(None)):
+        seqs.extend(
+            session.scalars(
+                select(ChangeLog.seq)
+                .where(audience, ChangeLog.seq > cursor.seq, ChangeLog.seq <= high, not_own)
+                .order_by(ChangeLog.seq)
+                .limit(count)
+            )
+        )
+    wanted = sorted(seqs)[:count]
+    if not wanted:
+        return []
+    return list(
+        session.scalars(select(ChangeLog).where(ChangeLog.seq.in_(wanted)).order_by(ChangeLog.seq))
     )
 
 

@@ -7,8 +7,11 @@
 2. an outbox range older than the last one acknowledged, under a new key,
    means the site was restored from a backup: `SequenceGap` (409) with the
    sequence expected and a cursor that gives the site back its own records;
-3. each record goes to its kind's handler inside a savepoint, so a record
-   the database refuses is quarantined alone and the rest still apply;
+3. the records are applied kind by kind (`RecordKind.after` first, then in
+   order of first appearance, each kind's records in batch order): set-wise
+   by the kind's `apply_many` in one savepoint where it has one, else (and
+   when the database refuses the set) one by one, each in a savepoint, so a
+   record the database refuses is quarantined alone and the rest still apply;
 4. the batch and its answer, the site's sync status and (last, see
    `central.db.change_log`) the change-log entries are written.
 
@@ -65,13 +68,14 @@ def _replay(batch: SyncBatch, request_hash: str) -> PushResponse:
 
 def last_acknowledged_seq(session: Session, site_id: uuid.UUID) -> int:
     """The highest outbox sequence number of the site the hub acknowledged (0: none)."""
-    response = session.scalar(
-        select(SyncBatch.response)
+    # Only the number: the stored answer itself holds a result per record.
+    last_seq = session.scalar(
+        select(SyncBatch.response["last_seq"].as_integer())
         .where(SyncBatch.site_id == site_id)
         .order_by(SyncBatch.received_at.desc(), SyncBatch.id.desc())
         .limit(1)
     )
-    return int(response["last_seq"]) if response else 0
+    return int(last_seq) if last_seq is not None else 0
 
 
 def _check_sequence(session: Session, site_id: uuid.UUID, request: PushRequest) -> None:
@@ -112,6 +116,61 @@ def _apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     return outcome
 
 
+def _apply_kind(ctx: ApplyContext, name: str, records: Sequence[WireRecord]) -> list[Outcome]:
+    """One kind's records of the batch, set-wise when the kind can, else one by one."""
+    kind = registry().get(name)
+    if kind is None or kind.apply_many is None or len(records) == 1:
+        return [_apply(ctx, record) for record in records]
+    savepoint = ctx.session.begin_nested()
+    try:
+        outcomes = list(kind.apply_many(ctx, records))
+    except SQLAlchemyError:
+        # Some record the database refuses: settle them one by one, so it
+        # alone is quarantined and the rest still apply.
+        savepoint.rollback()
+        return [_apply(ctx, record) for record in records]
+    savepoint.commit()
+    if len(outcomes) != len(records):
+        raise AssertionError(f"{name}: apply_many answered {len(outcomes)} of {len(records)}")
+    return outcomes
+
+
+def _kind_order(names: Sequence[str]) -> list[str]:
+    """`names` (in order of first appearance) with each kind after the kinds it names in `after`."""
+    present = set(names)
+    kinds = registry()
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered or name in visiting:
+            return  # done, or a cycle: keep the order of appearance
+        visiting.add(name)
+        kind = kinds.get(name)
+        for before in kind.after if kind is not None else ():
+            if before in present:
+                visit(before)
+        visiting.discard(name)
+        ordered.append(name)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def _apply_all(ctx: ApplyContext, records: Sequence[WireRecord]) -> list[tuple[int, Outcome]]:
+    """Every record's outcome with its index in the batch, in the order they were applied."""
+    by_kind: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        by_kind.setdefault(record.kind, []).append(index)
+    applied: list[tuple[int, Outcome]] = []
+    for name in _kind_order(list(by_kind)):
+        indexes = by_kind[name]
+        outcomes = _apply_kind(ctx, name, [records[i] for i in indexes])
+        applied.extend(zip(indexes, outcomes, strict=True))
+    return applied
+
+
 def push_batch(
     session: Session,
     site_id: uuid.UUID,
@@ -127,11 +186,15 @@ def push_batch(
         return _replay(stored, request_hash)
     _check_sequence(session, site_id, request)
     ctx = ApplyContext(session, site_id, now)
-    results: list[RecordResult] = []
     changes: list[NewChange] = []
+    by_index: dict[int, Outcome] = {}
+    for index, outcome in _apply_all(ctx, request.records):
+        by_index[index] = outcome
+        changes.extend(outcome.changes)
+    results: list[RecordResult] = []
     quarantined: list[tuple[WireRecord, Outcome]] = []
-    for record in request.records:
-        outcome = _apply(ctx, record)
+    for index, record in enumerate(request.records):
+        outcome = by_index[index]
         results.append(
             RecordResult(
                 kind=record.kind,
@@ -141,7 +204,6 @@ def push_batch(
                 detail=outcome.detail,
             )
         )
-        changes.extend(outcome.changes)
         if outcome.status is RecordStatus.QUARANTINED:
             quarantined.append((record, outcome))
     offset_ms = int((request.sent_at - now).total_seconds() * 1000)

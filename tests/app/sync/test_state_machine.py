@@ -1,17 +1,19 @@
 """Model-based test of sync: several sites, one real hub in process, random edits and faults.
 
-Sites record doses and edit citizens' names offline; syncs fail in every way
+Sites record doses, void some of their doses, record vial events and edit
+citizens' names offline; syncs fail in every way
 the network and the machines can fail: a request dropped before or after the
 hub committed it, the hub failing in the middle of its transaction, old
 batches delivered again out of order, clocks jumping by days and years, a
 workstation restored from an old backup. Invariants:
 
-- no dose is ever stored twice at the hub, and the hub holds no dose nobody
-  created (checked after every step);
+- no dose is ever stored twice at the hub, and the hub holds no dose, void or
+  vial event nobody created (checked after every step);
 - after the network heals, two rounds per site make every dose ever created
   (and not destroyed with a restored laptop before it left it) reach the hub
-  exactly once, and every replica agree with the hub: the doses it should
-  hold, and the citizens' names;
+  exactly once, and so does every dose void and vial event, and every
+  replica agree with the hub: the doses it should hold, the voids of those
+  doses, and the citizens' names;
 - the conflict log holds only pairs of concurrent edits with different
   values, and every pair of edits of the same value by two writers that
   had seen neither the other is in it.
@@ -45,12 +47,23 @@ from hypothesis.stateful import (
 from app.local_db.engine import open_site_store
 from app.local_db.models.citizens import Citizen as LocalCitizen
 from app.local_db.models.doses import DoseRecord as LocalDose
+from app.local_db.models.doses import DoseVoid as LocalVoid
+from app.local_db.models.stock import VialEvent as LocalVialEvent
+from app.local_db.models.stock import VialEventKind
 from app.local_db.models.sync import OutboxEntry
 from app.local_db.unit_of_work import session_scope
 from app.sync.citizen_writes import write_fields
 from app.sync.errors import HubUnreachable, SyncError
 from app.sync.transport import Transport
-from central.db import Citizen, ConflictLog, DoseRecord, upgrade_to_head
+from central.db import (
+    Citizen,
+    ConflictLog,
+    DoseRecord,
+    DoseVoid,
+    Quarantine,
+    VialEvent,
+    upgrade_to_head,
+)
 from central.services.sync import push as push_service
 from central.services.sync import verify as verify_service
 from central.services.sync.errors import SequenceGap
@@ -63,6 +76,7 @@ from domain.sync_wire import (
     PushResponse,
     VerifyResponse,
 )
+from tests.app.sync.facts import new_vial, vial_event, void_dose
 from tests.app.sync.world import SiteClient, World
 
 FAULTS = (
@@ -176,6 +190,10 @@ class SyncMachine(RuleBasedStateMachine):
         self.citizens: dict[str, list[uuid.UUID]] = {}
         self.dose_numbers: dict[uuid.UUID, int] = {}
         self.created: set[uuid.UUID] = set()
+        self.own_doses: dict[str, list[uuid.UUID]] = {}
+        self.voids: set[uuid.UUID] = set()
+        self.vial_events: set[uuid.UUID] = set()
+        self.serials = 0
         self.edits: list[Edit] = []
         self.pending: list[Edit] = []  # not yet acknowledged by the hub
         self.backups: dict[str, Path] = {}
@@ -209,6 +227,7 @@ class SyncMachine(RuleBasedStateMachine):
             self.transports[site.code] = transport
             self.sites.append(site)
             self.citizens[site.code] = []
+            self.own_doses[site.code] = []
         # Each site has two citizens of its own; `shared` more are booked at every site.
         for site in self.sites:
             for _ in range(2):
@@ -234,7 +253,40 @@ class SyncMachine(RuleBasedStateMachine):
             if session.get(LocalCitizen, citizen_id) is None:
                 return  # not pulled yet (the site was offline when it was booked)
         self.dose_numbers[citizen_id] = number
-        self.created.add(site.record_dose(citizen_id, dose_number=number))
+        dose_id = site.record_dose(citizen_id, dose_number=number)
+        self.created.add(dose_id)
+        self.own_doses[site.code].append(dose_id)
+
+    @rule(data=st.data())
+    def void_a_dose(self, data: st.DataObject) -> None:
+        """A nurse voids a dose given at her site that nobody has voided yet."""
+        site = data.draw(st.sampled_from(self.sites))
+        with self.world.hub.read_sessions() as session:
+            voided_at_hub = set(session.scalars(sa.select(DoseVoid.dose_id)))
+        with session_scope(site.store, write=False) as session:
+            voided_here = set(session.scalars(sa.select(LocalVoid.dose_id)))
+            held = set(session.scalars(sa.select(LocalDose.id)))
+        candidates = [
+            d
+            for d in self.own_doses[site.code]
+            if d in held and d not in voided_here and d not in voided_at_hub
+        ]
+        if candidates:
+            self.voids.add(void_dose(site, data.draw(st.sampled_from(candidates))))
+
+    @rule(data=st.data(), kinds=st.integers(1, 3), discard=st.booleans())
+    def use_a_vial(self, data: st.DataObject, kinds: int, discard: bool) -> None:
+        """A new vial is received and used at a site (one to three events)."""
+        site = data.draw(st.sampled_from(self.sites))
+        self.serials += 1
+        vial_id = new_vial(site, f"SM{self.serials:06d}")
+        steps = [VialEventKind.RECEIVED, VialEventKind.OPENED, VialEventKind.DOSE_DRAWN][:kinds]
+        for kind in steps:
+            self.vial_events.add(vial_event(site, vial_id, kind))
+        if discard:
+            self.vial_events.add(
+                vial_event(site, vial_id, VialEventKind.DISCARDED, reason="open too long")
+            )
 
     @rule(data=st.data(), count=st.integers(1, 3))
     def record_doses(self, data: st.DataObject, count: int) -> None:
@@ -301,14 +353,27 @@ class SyncMachine(RuleBasedStateMachine):
         site = next(s for s in self.sites if s.code == code)
         # Doses recorded since the backup that never left the laptop go with it.
         local_before = site.local_ids(LocalDose)
+        local_before_voids = site.local_ids(LocalVoid)
+        local_before_events = site.local_ids(LocalVialEvent)
         site.restore(self.backups[code])
         local_after = site.local_ids(LocalDose)
         with self.world.hub.read_sessions() as session:
             at_hub = set(session.scalars(sa.select(DoseRecord.id)))
         self.created -= (local_before - local_after) - at_hub
+        self._forget_lost(site, local_before_voids, local_before_events)
         # Edits still waiting whose outbox rows the backup lacks are lost too.
         waiting = self._outbox_ids(site)
         self.pending = [e for e in self.pending if e.site != code or e.outbox_id in waiting]
+
+    def _forget_lost(
+        self, site: SiteClient, voids_before: set[uuid.UUID], events_before: set[uuid.UUID]
+    ) -> None:
+        """Voids and vial events the restored copy lacks and the hub never got are gone."""
+        with self.world.hub.read_sessions() as session:
+            voids_at_hub = set(session.scalars(sa.select(DoseVoid.id)))
+            events_at_hub = set(session.scalars(sa.select(VialEvent.id)))
+        self.voids -= (voids_before - site.local_ids(LocalVoid)) - voids_at_hub
+        self.vial_events -= (events_before - site.local_ids(LocalVialEvent)) - events_at_hub
 
     # -- invariants ----------------------------------------------------------------------
 
@@ -316,8 +381,12 @@ class SyncMachine(RuleBasedStateMachine):
     def no_dose_twice_and_none_invented(self) -> None:
         with self.world.hub.read_sessions() as session:
             ids = list(session.scalars(sa.select(DoseRecord.id)))
+            voids = list(session.scalars(sa.select(DoseVoid.id)))
+            events = list(session.scalars(sa.select(VialEvent.id)))
         assert len(ids) == len(set(ids))
         assert set(ids) <= self.created
+        assert set(voids) <= self.voids
+        assert set(events) <= self.vial_events
 
     @rule()
     def heal_and_check(self) -> None:
@@ -333,6 +402,15 @@ class SyncMachine(RuleBasedStateMachine):
             hub_doses = list(session.scalars(sa.select(DoseRecord.id)))
             conflicts = session.scalars(sa.select(ConflictLog)).all()
             names = dict(session.execute(sa.select(Citizen.id, Citizen.last_name_latin)).all())
+            hub_voids = dict(session.execute(sa.select(DoseVoid.id, DoseVoid.dose_id)).all())
+            hub_events = list(session.scalars(sa.select(VialEvent.id)))
+            refused = list(
+                session.scalars(
+                    sa.select(Quarantine.reason_code).where(
+                        Quarantine.table_name.in_(["dose_voids", "vial_events"])
+                    )
+                )
+            )
             expected_by_site = {
                 site.code: set(
                     verify_service.replica_ids(session, site.site_id, "dose_records").ids
@@ -340,8 +418,16 @@ class SyncMachine(RuleBasedStateMachine):
                 for site in self.sites
             }
         assert sorted(hub_doses) == sorted(self.created), "a dose was lost or duplicated"
+        assert set(hub_voids) == self.voids, "a dose void was lost"
+        assert sorted(hub_events) == sorted(self.vial_events), "a vial event was lost"
+        assert not refused, refused
         for site in self.sites:
             assert site.local_ids(LocalDose) == expected_by_site[site.code], site.code
+            with session_scope(site.store, write=False) as session:
+                query = sa.select(LocalVoid.id, LocalVoid.dose_id)
+                local_voids = dict(session.execute(query).all())
+            held = expected_by_site[site.code]
+            assert local_voids == {v: d for v, d in hub_voids.items() if d in held}, site.code
             with session_scope(site.store, write=False) as session:
                 for citizen in session.scalars(sa.select(LocalCitizen)):
                     assert citizen.family_name_latin == names[citizen.id], site.code
