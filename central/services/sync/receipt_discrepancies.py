@@ -21,6 +21,7 @@ from central.services.sync.append_only import (
     resent,
 )
 from central.services.sync.kinds import ApplyContext, Outcome
+from central.stock.receipts import book_receipt
 from domain.sync_wire import ReceiptDiscrepancyPayload, RecordStatus, WireRecord
 from domain.wire import payload_hash
 
@@ -67,4 +68,6 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
         )
     )
     session.flush()
+    # Re-booking the receipt books this discrepancy's movement (idempotent).
+    book_receipt(session, found.receipt_id, at=ctx.now)
     return Outcome(RecordStatus.APPLIED, changes=(echo(ctx, TABLE, record),))

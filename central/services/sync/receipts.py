@@ -17,6 +17,7 @@ from sqlalchemy import select
 from central.db import Receipt, Shipment
 from central.services.sync.append_only import actor, echo, parse, resent
 from central.services.sync.kinds import ApplyContext, Outcome
+from central.stock.receipts import book_receipt
 from domain.sync_wire import ReceiptPayload, RecordStatus, WireRecord
 from domain.wire import payload_hash
 
@@ -71,4 +72,6 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
         )
     )
     session.flush()
+    # Stock positions follow the receipt at once (movements from transit to the site).
+    book_receipt(session, receipt.id, at=ctx.now)
     return Outcome(RecordStatus.APPLIED, changes=(echo(ctx, TABLE, record),))

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from central.db import Lot, StockCount
 from central.services.sync.append_only import actor, echo, echoed_payload_hash, parse, resent
 from central.services.sync.kinds import ApplyContext, Outcome
+from central.stock.site_facts import book_stock_count
 from domain.sync_wire import RecordStatus, StockCountPayload, WireRecord
 from domain.wire import payload_hash
 
@@ -75,4 +76,7 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
             )
         )
     session.flush()
+    # A counted difference is booked as an adjustment at once.
+    for line in count.lines:
+        book_stock_count(session, line.id, at=ctx.now)
     return Outcome(RecordStatus.APPLIED, changes=(echo(ctx, TABLE, record),))

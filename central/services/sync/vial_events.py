@@ -18,6 +18,7 @@ from sqlalchemy import select
 from central.db import DoseRecord, Lot, Vial, VialEvent
 from central.services.sync.append_only import actor, echo, parse, resent
 from central.services.sync.kinds import ApplyContext, Outcome
+from central.stock.site_facts import book_vial_event
 from domain.sync_wire import RecordStatus, VialEventPayload, WireRecord
 from domain.wire import payload_hash
 
@@ -93,4 +94,6 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
         )
     )
     session.flush()
+    # An opened or discarded vial leaves the site's stock now, not at the next settle.
+    book_vial_event(session, event.id, at=ctx.now)
     return Outcome(RecordStatus.APPLIED, changes=(echo(ctx, TABLE, record),))
