@@ -40,10 +40,9 @@ from app.services.accounts import SignedIn
 from app.services.check_in import CheckedIn, CheckInCandidate
 from app.services.workplace import local_day
 from app.settings import SiteSettings
-from app.sync.engine import RoundReport, SyncEngine
+from app.sync.connect import HubLink, connect
+from app.sync.engine import RoundReport
 from app.sync.errors import HubUnreachable, SyncError
-from app.sync.identity import load_connection
-from app.sync.transport import HttpTransport
 from app.sync.watchdog import OutboxHealth
 from app.sync.worker import SyncWorker
 from app.ui.text import language_changed, set_language, translate_error
@@ -214,12 +213,10 @@ def build_sync_worker(
     clock: Clock,
     interval_s: float = SYNC_INTERVAL_S,
     hub_url: str | None = None,
-) -> tuple[SyncWorker, HttpTransport]:
+) -> tuple[SyncWorker, HubLink]:
     """A background sync worker for the enrolled store (not started)."""
-    connection = load_connection(engine, box)
-    transport = HttpTransport(hub_url or connection.hub_url, connection.credential)
-    sync_engine = SyncEngine(engine, transport, clock=clock, site_id=connection.site_id)
-    return SyncWorker(sync_engine, interval_s=interval_s), transport
+    link = connect(engine, box, clock=clock, hub_url=hub_url)
+    return SyncWorker(link.engine, interval_s=interval_s), link
 
 
 # -- the assembled client -----------------------------------------------------------------
@@ -265,7 +262,7 @@ class SiteClient:
         self.tasks = tasks if tasks is not None else TaskManager()
         self.sync_signals = SyncSignals()
         self.worker: SyncWorker | None = None
-        self._transport: HttpTransport | None = None
+        self._transport: HubLink | None = None
         if sync:
             self.worker, self._transport = build_sync_worker(
                 engine, box, clock=self.clock, interval_s=sync_interval_s, hub_url=hub_url
@@ -481,12 +478,8 @@ def run_gui(*, db: Path | None = None, argv: list[str] | None = None) -> int:
 
 def one_sync_round(engine: Engine, box: SecretBox, clock: Clock) -> RoundReport:
     """Run one sync round now (first start: fetch the accounts before anyone logs in)."""
-    connection = load_connection(engine, box)
-    transport = HttpTransport(connection.hub_url, connection.credential)
-    try:
-        return SyncEngine(engine, transport, clock=clock, site_id=connection.site_id).run_round()
-    finally:
-        transport.close()
+    with connect(engine, box, clock=clock) as link:
+        return link.engine.run_round()
 
 
 def _first_start(engine: Engine, box: SecretBox, tasks: Any, clock: Clock) -> SignedIn | None:

@@ -21,10 +21,8 @@ from app.local_db.errors import SiteStoreError
 from app.local_db.sealing import SecretBox
 from app.services.enrolment import enrol_site
 from app.settings import SiteSettings
-from app.sync.engine import SyncEngine
+from app.sync.connect import connect
 from app.sync.errors import SyncError
-from app.sync.identity import load_connection
-from app.sync.transport import HttpTransport
 from domain.clock import SystemClock
 from domain.errors import DomainError
 
@@ -75,13 +73,10 @@ def enrol(
 
 
 def _first_sync(engine: Engine, box: SecretBox) -> None:
-    connection = load_connection(engine, box)
-    transport = HttpTransport(connection.hub_url, connection.credential)
     try:
-        report = SyncEngine(engine, transport, site_id=connection.site_id).run_round()
+        with connect(engine, box) as link:
+            report = link.engine.run_round()
     except SyncError as exc:
         typer.echo(f"Warning: the first sync did not finish: {exc}", err=True)
         return
-    finally:
-        transport.close()
     typer.echo(f"First sync: pulled {report.pulled} changes (applied {report.applied_here}).")

@@ -15,11 +15,9 @@ from app.local_db.engine import open_site_store
 from app.local_db.errors import SiteStoreError
 from app.local_db.sealing import SecretBox
 from app.settings import SiteSettings
-from app.sync.certificate_lists import HttpListSource
-from app.sync.engine import RoundReport, SyncEngine
+from app.sync.connect import connect
+from app.sync.engine import RoundReport
 from app.sync.errors import SyncError
-from app.sync.identity import load_connection
-from app.sync.transport import HttpTransport
 
 
 def _print_report(report: RoundReport, bytes_sent: int, bytes_received: int) -> None:
@@ -71,19 +69,12 @@ def sync(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from exc
     try:
-        connection = load_connection(engine, SecretBox.load(settings.secret_key_path))
-        transport = HttpTransport(hub_url or connection.hub_url, connection.credential)
-        lists = HttpListSource(hub_url or connection.hub_url)
-        try:
-            report = SyncEngine(
-                engine, transport, site_id=connection.site_id, certificate_lists=lists
-            ).run_round()
-        finally:
-            transport.close()
-            lists.close()
+        with connect(engine, SecretBox.load(settings.secret_key_path), hub_url=hub_url) as link:
+            report = link.engine.run_round()
+            stats = link.transport.stats
     except (SyncError, SiteStoreError) as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
         engine.dispose()
-    _print_report(report, transport.stats.bytes_sent, transport.stats.bytes_received)
+    _print_report(report, stats.bytes_sent, stats.bytes_received)

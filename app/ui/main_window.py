@@ -308,6 +308,9 @@ class MainWindow(QMainWindow):
 
     def on_round_finished(self, outcome: RoundOutcome) -> None:
         """A sync round ended (on any thread; delivered here on the UI thread)."""
+        if self.tasks.closed:
+            # The round ended while the client was closing: nothing left to show it in.
+            return
         self.status.show_round(outcome)
         self.sync_panel.set_running(False)
         self.refresh_sync()

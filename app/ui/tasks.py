@@ -62,6 +62,11 @@ class TaskManager(QObject):
         """Tasks submitted whose callbacks have not run yet."""
         return self._pending
 
+    @property
+    def closed(self) -> bool:
+        """True once `shutdown` began: nothing more may be submitted."""
+        return self._closed
+
     def run(
         self,
         fn: Callable[[], T],
