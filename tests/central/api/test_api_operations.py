@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -42,6 +43,25 @@ def test_metrics_count_requests_by_route_template(api: Api) -> None:
     assert "NS-1" not in text  # raw paths never become labels
 
 
+def _access_lines_until(
+    caplog: pytest.LogCaptureFixture, request_id: str, timeout_s: float = 10.0
+) -> dict[str, dict[str, object]]:
+    """The access-log lines by request id, once `request_id`'s line is written.
+
+    The server thread writes a request's line after the response has left, so
+    the client may read the log before the last line is there: wait for it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = [
+            json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == ACCESS_LOGGER
+        ]
+        by_id = {line["request_id"]: line for line in lines}
+        if request_id in by_id or time.monotonic() > deadline:
+            return by_id
+        time.sleep(0.01)
+
+
 @sqlite_only
 def test_request_ids_are_returned_and_logged_as_json(
     api: Api, caplog: pytest.LogCaptureFixture
@@ -54,10 +74,7 @@ def test_request_ids_are_returned_and_logged_as_json(
     assert mine.headers["X-Request-Id"] == "portal-42.a"
     assert insane.headers["X-Request-Id"] != "bad id\twith spaces"
     assert made.json()["error"]["request_id"] == made.headers["X-Request-Id"]
-    lines = [
-        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == ACCESS_LOGGER
-    ]
-    by_id = {line["request_id"]: line for line in lines}
+    by_id = _access_lines_until(caplog, made.headers["X-Request-Id"])
     assert by_id["portal-42.a"]["status"] == 200
     assert by_id["portal-42.a"]["route"] == "/healthz"
     assert by_id[made.headers["X-Request-Id"]]["status"] == 401
