@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +33,7 @@ from app.local_db.engine import open_site_store
 from app.local_db.models.site import SiteIdentity
 from app.local_db.sealing import SecretBox
 from app.local_db.unit_of_work import session_scope
+from app.scanning.camera import FrameSource, OpenCvCamera, list_cameras
 from app.services import accounts, client_settings, sync_status, vaccinate, voids, walk_in
 from app.services import check_in as check_in_service
 from app.services import roster as roster_service
@@ -228,8 +229,9 @@ class SiteClient:
     ``sync`` chooses the worker: True builds one from the store's enrolment
     (the real hub), False runs without background sync (tests of offline
     work). Prompts and the sound are injectable so tests need no modal
-    dialogs. Call `start` to show the window and begin syncing, `close` to
-    stop everything.
+    dialogs. ``find_cameras`` and ``open_camera`` are how cameras are probed
+    and opened (tests pass fake cameras). Call `start` to show the window and
+    begin syncing, `close` to stop everything.
     """
 
     def __init__(
@@ -245,6 +247,8 @@ class SiteClient:
         rules: RuleSet | None = None,
         tasks: Any = None,
         idle_lock: bool = True,
+        find_cameras: Callable[[], Sequence[int]] = list_cameras,
+        open_camera: Callable[[int], FrameSource] = OpenCvCamera,
         **window_options: Any,
     ) -> None:
         # Qt is imported here so the services above stay importable without it.
@@ -294,6 +298,8 @@ class SiteClient:
         self.camera = CameraBridge(today=self.window_today)
         window_options.setdefault("camera", self.camera)
         window_options.setdefault("camera_index", stored.camera_index)
+        window_options.setdefault("open_camera", open_camera)
+        window_options.setdefault("settings", self._settings_access(find_cameras, open_camera))
         window_options.setdefault("pages", self._pages(engine, user, names))
         window_options.setdefault("verify_view", self._verify_view(engine))
         window_options.setdefault("certificate_actions", self._certificate_actions(engine, box))
@@ -321,6 +327,7 @@ class SiteClient:
                 window=self.window,
             )
             self.lock.unlocked.connect(self._user_changed)
+        self.window.settings_saved.connect(self._settings_saved)
 
     def _pages(
         self, engine: Engine, user: SignedIn, names: Mapping[str, str]
@@ -391,6 +398,36 @@ class SiteClient:
             return issue_certificate(engine, signer, citizen_id, clock=clock, actor=backend.user.id)
 
         return CertificateActions(self.tasks, issue)
+
+    def _settings_access(
+        self,
+        find_cameras: Callable[[], Sequence[int]],
+        open_camera: Callable[[int], FrameSource],
+    ) -> Any:
+        """The settings dialog's way to the store, acting as whoever is logged in then."""
+        from app.ui.settings_dialog import SettingsAccess, SettingsChoice, StoredSettings
+
+        engine, clock, backend = self.engine, self.clock, self.backend
+
+        def load() -> StoredSettings:
+            camera = client_settings.client_settings(engine).camera_index
+            return StoredSettings(camera, accounts.idle_lock_policy(engine).minutes)
+
+        def save(choice: SettingsChoice) -> StoredSettings:
+            actor = backend.user.id
+            # The lock time first: it is the part that can be refused (a nurse, a bad value),
+            # and then nothing at all is saved.
+            if choice.idle_lock_minutes is not None:
+                accounts.set_idle_lock_minutes(engine, actor, choice.idle_lock_minutes, clock=clock)
+            client_settings.save_camera(engine, choice.camera_index, clock=clock, actor=actor)
+            return load()
+
+        return SettingsAccess(load, save, find_cameras, open_camera)
+
+    def _settings_saved(self, stored: Any) -> None:
+        """Saved settings take effect at once: the idle lock's time (the window did the camera)."""
+        if self.lock is not None:
+            self.lock.set_timeout_ms(stored.idle_lock_minutes * 60_000)
 
     def window_today(self) -> date:
         return self.window.roster_view.today

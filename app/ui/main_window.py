@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.scanning.camera import FrameSource
 from app.scanning.scan import (
     AppointmentScan,
     DccScan,
@@ -66,6 +67,7 @@ from app.ui.certificate_actions import CertificateActions
 from app.ui.check_in_panel import CheckInPanel
 from app.ui.language_switcher import LanguageSwitcher
 from app.ui.roster_view import RosterView
+from app.ui.settings_dialog import SettingsAccess, SettingsDialog, StoredSettings
 from app.ui.status_bar import SyncStatusBar
 from app.ui.sync_panel import SyncPanel
 from app.ui.sync_state import RoundOutcome, SyncSignals
@@ -148,6 +150,8 @@ class MainWindow(QMainWindow):
     scan_refused = Signal(str)
     sync_shown = Signal(object)
     roster_printed = Signal(object)
+    #: The settings dialog saved: the `StoredSettings` now in force.
+    settings_saved = Signal(object)
 
     def __init__(
         self,
@@ -165,6 +169,8 @@ class MainWindow(QMainWindow):
         certificate_actions: CertificateActions | None = None,
         camera: CameraBridge | None = None,
         camera_index: int | None = None,
+        open_camera: Callable[[int], FrameSource] | None = None,
+        settings: SettingsAccess | None = None,
         pages: Sequence[tuple[Callable[[], str], QWidget]] = (),
         parent: QWidget | None = None,
     ) -> None:
@@ -234,16 +240,25 @@ class MainWindow(QMainWindow):
         self.toolbar.addWidget(self.print_button)
         self.camera = camera
         self._camera_index = camera_index
+        self._open_camera = open_camera
         self.camera_button = QPushButton(self)
         self.camera_button.setObjectName("cameraButton")
         self.camera_button.setCheckable(True)
-        # Shown only where a camera is chosen in the settings; the hand scanner always works.
-        self.camera_button.setVisible(camera is not None and camera_index is not None)
         self.camera_button.toggled.connect(self._toggle_camera)
+        self._settings = settings
+        #: The settings dialog while it is open.
+        self.settings_dialog: SettingsDialog | None = None
+        self.settings_action = QAction(self)
+        self.settings_action.setObjectName("openSettings")
+        self.settings_action.setVisible(settings is not None)
+        self.settings_action.triggered.connect(self.open_settings)
         if camera is not None:
             camera.scanned.connect(self.route_scan)
             camera.problem.connect(self._camera_problem)
-        self.toolbar.addWidget(self.camera_button)
+        # A widget in a tool bar is shown and hidden through its action (Qt ignores setVisible).
+        self._camera_action = self.toolbar.addWidget(self.camera_button)
+        # Shown only where a camera is chosen in the settings; the hand scanner always works.
+        self._camera_action.setVisible(camera is not None and camera_index is not None)
         self.certificate_actions = certificate_actions
         if certificate_actions is not None:
             self.toolbar.addAction(certificate_actions.action)
@@ -252,6 +267,7 @@ class MainWindow(QMainWindow):
             certificate_actions.saved.connect(
                 lambda path: self.statusBar().showMessage(str(path), 10_000)
             )
+        self.toolbar.addAction(self.settings_action)
         self.toolbar.addWidget(self.language_switcher)
         self.addToolBar(self.toolbar)
 
@@ -514,13 +530,60 @@ class MainWindow(QMainWindow):
 
     # -- camera ----------------------------------------------------------------------------
 
+    @property
+    def camera_index(self) -> int | None:
+        """The camera the camera button scans with (None: no camera chosen)."""
+        return self._camera_index
+
+    def set_camera_index(self, index: int | None) -> None:
+        """Scan with camera `index` from now on (None: hide the camera button)."""
+        if index != self._camera_index and self.camera_button.isChecked():
+            # The running capture is of the old camera: stop it; the nurse starts the new one.
+            self.camera_button.setChecked(False)
+        self._camera_index = index
+        self._camera_action.setVisible(self.camera is not None and index is not None)
+
     def _toggle_camera(self, on: bool) -> None:
         if self.camera is None or self._camera_index is None:
             return
-        if on:
+        if not on:
+            self.camera.stop()
+        elif self._open_camera is None:
             self.camera.start_camera(self._camera_index)
         else:
-            self.camera.stop()
+            index, open_camera = self._camera_index, self._open_camera
+            self.camera.start(lambda: open_camera(index))
+
+    # -- settings --------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog | None:
+        """Show the settings dialog (window-modal, one at a time); None without settings access."""
+        if self._settings is None:
+            return None
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return self.settings_dialog
+        # The test in the dialog may need the same camera: release it first.
+        self.camera_button.setChecked(False)
+        dialog = SettingsDialog(
+            self._settings, self.tasks, is_manager=self.backend.is_manager, parent=self
+        )
+        dialog.saved.connect(self._settings_saved)
+        dialog.finished.connect(self._settings_closed)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, stored: StoredSettings) -> None:
+        self.set_camera_index(stored.camera_index)
+        self.statusBar().showMessage(tr("ui.main.settings.saved", "Settings saved."), 10_000)
+        self.settings_saved.emit(stored)
+
+    def _settings_closed(self, _result: int) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
 
     def _camera_problem(self, error: object) -> None:
         self.camera_button.blockSignals(True)
@@ -608,3 +671,4 @@ class MainWindow(QMainWindow):
         )
         self.print_button.setText(tr("ui.main.print.button", "Print roster (PDF)"))
         self.camera_button.setText(tr("ui.main.camera", "Camera scanning"))
+        self.settings_action.setText(tr("ui.main.settings", "Settings…"))
