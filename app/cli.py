@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from app.cli_options import DbOption
 from app.enrol_cli import enrol as enrol_command
 from app.local_db.backup import backup
 from app.local_db.engine import open_site_store
@@ -46,15 +47,6 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.command("sync")(sync_command)
 app.command("enrol")(enrol_command)
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--db",
-        help="The site database file (default: $IMUNO_SITE_DB, else ./var/site.sqlite).",
-        dir_okay=False,
-    ),
-]
 
 
 def _store_path(db: Path | None) -> Path:

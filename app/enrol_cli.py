@@ -10,17 +10,14 @@ enrolled (a failed first sync only warns: the client syncs again by itself),
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.engine import Engine
 
-from app.local_db.engine import open_site_store
-from app.local_db.errors import SiteStoreError
+from app.cli_options import DbOption, KeyOption, open_store, site_settings
 from app.local_db.sealing import SecretBox
 from app.services.enrolment import enrol_site
-from app.settings import SiteSettings
 from app.sync.connect import connect
 from app.sync.errors import SyncError
 from domain.clock import SystemClock
@@ -30,31 +27,15 @@ from domain.errors import DomainError
 def enrol(
     hub: Annotated[str, typer.Option("--hub", help="The hub's address, e.g. https://hub.rs.")],
     code: Annotated[str, typer.Option("--code", help="The one-time enrolment code.")],
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db", help="The site database file (default: $IMUNO_SITE_DB).", dir_okay=False
-        ),
-    ] = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(
-            "--key", help="The secrets key file (default: $IMUNO_SITE_SECRET_KEY).", dir_okay=False
-        ),
-    ] = None,
+    db: DbOption = None,
+    key: KeyOption = None,
     sync: Annotated[
         bool, typer.Option("--sync/--no-sync", help="Sync once after enrolling.")
     ] = True,
 ) -> None:
     """Enrol this workstation as a vaccination site with the hub's one-time code."""
-    settings = SiteSettings().with_db(db)
-    if key is not None:
-        settings = settings.model_copy(update={"secret_key": key})
-    try:
-        engine = open_site_store(settings.db_path)
-    except SiteStoreError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    settings = site_settings(db, key)
+    engine = open_store(settings)
     try:
         box = SecretBox.load_or_create(settings.secret_key_path)
         result = enrol_site(engine, box, hub, code, SystemClock())

@@ -12,27 +12,36 @@ Commands: ``serve``, ``migrate``, ``sites add|list|enrol-code|revoke|rotate``,
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from central.certificates.commands import cert_app
+from central.cli_support import (
+    DbOption,
+    FullNameOption,
+    JsonOption,
+    PasswordStdinOption,
+    UsernameArgument,
+    fail,
+    hub_settings,
+    open_hub,
+    operator,
+    print_accounts,
+    print_json,
+    read_password,
+)
 from central.demo.cli import demo_data_command
 from central.scheduling.cli import schedule as schedule_command
 from central.services.sync.status_command import sites_status
-from central.settings import HubSettings, LogLevel
+from central.settings import LogLevel
 from central.site_users_cli import site_users_app
 from central.stock.cli import stock_app
 
 if TYPE_CHECKING:
-    from central.services.context import Hub
     from central.services.enrolment import IssuedCode
 
 # The database layer (SQLAlchemy, Alembic) is imported inside the commands
@@ -59,62 +68,6 @@ app.add_typer(stock_app, name="stock")
 app.command("schedule")(schedule_command)
 app.command("demo-data")(demo_data_command)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (default: $IMUNO_HUB_DATABASE_URL, else sqlite:///var/central.sqlite).",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _settings(db: str | None, **overrides: Any) -> HubSettings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if db is not None:
-        values["database_url"] = db
-    return HubSettings(**values)
-
-
-def _operator() -> str:
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "operator:unknown"
-
-
-def _fail(text: str) -> None:
-    typer.echo(f"imuno-hub: {text}", err=True)
-
-
-@contextmanager
-def _hub(db: str | None) -> Iterator[Hub]:
-    """A migrated hub for one command; errors for a person become exit status 1."""
-    from central.db import upgrade_to_head
-    from central.services.context import Hub
-    from central.services.errors import InvalidRequest
-    from domain.errors import DomainError
-
-    settings = _settings(db)
-    hub: Hub | None = None
-    try:
-        folder = settings.sqlite_folder()
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(settings.database_url)
-        hub = Hub.open(settings)
-        yield hub
-    except InvalidRequest as error:
-        for problem in error.problems:
-            _fail(f"{problem.field}: {problem.error}")
-        raise typer.Exit(1) from None
-    except DomainError as error:
-        _fail(str(error))
-        raise typer.Exit(1) from None
-    finally:
-        if hub is not None:
-            hub.close()
-
 
 @app.command()
 def serve(
@@ -132,14 +85,14 @@ def serve(
     from central.db import upgrade_to_head
     from domain.errors import DomainError
 
-    settings = _settings(db, host=host, port=port, workers=workers, log_level=log_level)
+    settings = hub_settings(db, host=host, port=port, workers=workers, log_level=log_level)
     folder = settings.sqlite_folder()
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     try:
         upgrade_to_head(settings.database_url)
     except DomainError as error:
-        _fail(str(error))
+        fail(str(error))
         raise typer.Exit(1) from None
     # Workers read their settings from the environment (uvicorn's factory).
     os.environ.update(settings.as_environment())
@@ -170,7 +123,7 @@ def serve(
 @app.command()
 def migrate(db: DbOption = None) -> None:
     """Bring the database to the current schema (serve does this too)."""
-    with _hub(db) as hub:
+    with open_hub(db) as hub:
         typer.echo(f"database at the current schema: {hub.engine.url.render_as_string()}")
 
 
@@ -199,7 +152,7 @@ def sites_add(
     """Add a vaccination site."""
     from central.services.sites import NewSite, add_site, parse_opening_hours
 
-    with _hub(db) as hub:
+    with open_hub(db) as hub:
         site = add_site(
             hub,
             NewSite(
@@ -215,7 +168,7 @@ def sites_add(
                 timezone=timezone,
                 address=address,
             ),
-            actor=_operator(),
+            actor=operator(),
         )
         typer.echo(f"added site {site.code}: {site.name}")
 
@@ -225,10 +178,10 @@ def sites_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every site."""
     from central.services.sites import describe, list_sites_all
 
-    with _hub(db) as hub:
+    with open_hub(db) as hub:
         rows = [describe(site) for site in list_sites_all(hub)]
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return
     if not rows:
         typer.echo("no sites yet: add one with 'imuno-hub sites add'")
@@ -269,8 +222,8 @@ def sites_enrol_code(
     """Print a one-time enrolment code for a site, valid 24 hours."""
     from central.services.enrolment import issue_enrol_code
 
-    with _hub(db) as hub:
-        issued = issue_enrol_code(hub, code, actor=_operator())
+    with open_hub(db) as hub:
+        issued = issue_enrol_code(hub, code, actor=operator())
     _print_code(issued, as_json)
 
 
@@ -281,8 +234,8 @@ def sites_revoke(
     """Revoke the site's credentials at once; it must enrol again to reconnect."""
     from central.services.enrolment import revoke_site
 
-    with _hub(db) as hub:
-        revoked = revoke_site(hub, code, actor=_operator())
+    with open_hub(db) as hub:
+        revoked = revoke_site(hub, code, actor=operator())
     typer.echo(f"site {code}: {revoked} credential(s) revoked; unused enrolment codes voided")
 
 
@@ -300,8 +253,8 @@ def sites_rotate(
     """
     from central.services.enrolment import reissue_site
 
-    with _hub(db) as hub:
-        revoked, issued = reissue_site(hub, code, actor=_operator())
+    with open_hub(db) as hub:
+        revoked, issued = reissue_site(hub, code, actor=operator())
     if not as_json:
         typer.echo(f"site {code}: {revoked} credential(s) revoked")
     _print_code(issued, as_json)
@@ -309,30 +262,25 @@ def sites_rotate(
 
 @users_app.command("add")
 def users_add(
-    username: Annotated[str, typer.Argument(help="Login name (lower case).")],
-    full_name: Annotated[str, typer.Option(help="The person's full name.")],
+    username: UsernameArgument,
+    full_name: FullNameOption,
     role: Annotated[StaffRoleName, typer.Option(help="central_admin or central_viewer.")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     db: DbOption = None,
 ) -> None:
     """Add a central staff account (argon2id password hash)."""
     from central.db import StaffRole
     from central.services.staff import add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _hub(db) as hub:
+    password = read_password(password_stdin)
+    with open_hub(db) as hub:
         user = add_user(
             hub,
             username=username,
             full_name=full_name,
             role=StaffRole(role),
             password=password,
-            actor=_operator(),
+            actor=operator(),
         )
     typer.echo(f"added {user.role} {user.username} ({user.full_name})")
 
@@ -342,17 +290,15 @@ def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List central staff accounts."""
     from central.services.staff import list_users
 
-    with _hub(db) as hub:
+    with open_hub(db) as hub:
         rows = [
             {"username": u.username, "full_name": u.full_name, "role": u.role, "active": u.active}
             for u in list_users(hub)
         ]
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return
-    for row in rows:
-        state = "" if row["active"] else "  (switched off)"
-        typer.echo(f"{row['username']:<24} {row['role']:<16} {row['full_name']}{state}")
+    print_accounts(rows, role_width=16)
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ returns frozen values; nothing here knows about Qt. Errors are
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar, Final
@@ -265,6 +267,36 @@ def _changed(session: Session, user: LocalUser, now: datetime) -> None:
     record_change(session, KIND, user.id, site_user_payload(user), now=now)
 
 
+def _record(
+    session: Session,
+    by: LocalUser,
+    action: str,
+    user: LocalUser,
+    now: datetime,
+    *,
+    travels: bool = True,
+    **details: object,
+) -> None:
+    """Audit `action` on `user` done by `by`; with `travels`, also queue the account for the hub."""
+    if travels:
+        _changed(session, user, now)
+    _audit(session, actor=by, actor_name=by.full_name, action=action, user=user, now=now, **details)
+
+
+@contextmanager
+def _managing(
+    engine: Engine, actor: uuid.UUID, user_id: uuid.UUID
+) -> Iterator[tuple[Session, LocalUser, LocalUser]]:
+    """One write transaction in which manager `actor` acts on account `user_id`.
+
+    Yields the session, the manager and the account; raises `ManagerOnly`
+    (checked first) or `UnknownAccount`.
+    """
+    with session_scope(engine) as session:
+        manager = _manager(session, actor)
+        yield session, manager, _user(session, user_id)
+
+
 def _other_active_managers(session: Session, user_id: uuid.UUID) -> int:
     return int(
         session.scalar(
@@ -330,14 +362,7 @@ def login(
                 # Stronger parameters for this workstation only; the hub's copy
                 # is replaced at the next password change.
                 row.password_hash = hasher.hash(password)
-            _audit(
-                session,
-                actor=row,
-                actor_name=row.full_name,
-                action="account.login",
-                user=row,
-                now=now,
-            )
+            _record(session, row, "account.login", row, now, travels=False)
         failures, active = row.failed_logins, row.active
         signed_in = SignedIn(row.id, row.username, row.full_name, SiteRole(row.role.value), now)
     # Raised after the commit, so the counted failure is stored.
@@ -426,17 +451,7 @@ def create_user(
             updated_at=now,
         )
         session.add(user)
-        _changed(session, user, now)
-        _audit(
-            session,
-            actor=manager,
-            actor_name=manager.full_name,
-            action="account.create",
-            user=user,
-            now=now,
-            username=username,
-            role=role.value,
-        )
+        _record(session, manager, "account.create", user, now, username=username, role=role.value)
         return _account(user)
 
 
@@ -449,9 +464,7 @@ def set_active(
     `CannotDeactivateSelf` or `LastManager`.
     """
     now = clock.now()
-    with session_scope(engine) as session:
-        manager = _manager(session, actor)
-        user = _user(session, user_id)
+    with _managing(engine, actor, user_id) as (session, manager, user):
         if not active and user.id == manager.id:
             raise CannotDeactivateSelf()
         if user.active == active:
@@ -459,15 +472,7 @@ def set_active(
         user.active = active
         if active:
             user.failed_logins = 0
-        _changed(session, user, now)
-        _audit(
-            session,
-            actor=manager,
-            actor_name=manager.full_name,
-            action="account.activate" if active else "account.deactivate",
-            user=user,
-            now=now,
-        )
+        _record(session, manager, "account.activate" if active else "account.deactivate", user, now)
         return _account(user)
 
 
@@ -488,19 +493,10 @@ def reactivate_user(
 def unlock_user(engine: Engine, actor: uuid.UUID, user_id: uuid.UUID, *, clock: Clock) -> Account:
     """A manager lifts a lockout (the password stays). Raises `ManagerOnly`, `UnknownAccount`."""
     now = clock.now()
-    with session_scope(engine) as session:
-        manager = _manager(session, actor)
-        user = _user(session, user_id)
+    with _managing(engine, actor, user_id) as (session, manager, user):
         if user.failed_logins:
             user.failed_logins = 0
-            _audit(
-                session,
-                actor=manager,
-                actor_name=manager.full_name,
-                action="account.unlock",
-                user=user,
-                now=now,
-            )
+            _record(session, manager, "account.unlock", user, now, travels=False)
         return _account(user)
 
 
@@ -519,20 +515,10 @@ def reset_password(
     """
     password_hash = hasher.hash(check_password(new_password))
     now = clock.now()
-    with session_scope(engine) as session:
-        manager = _manager(session, actor)
-        user = _user(session, user_id)
+    with _managing(engine, actor, user_id) as (session, manager, user):
         user.password_hash = password_hash
         user.failed_logins = 0
-        _changed(session, user, now)
-        _audit(
-            session,
-            actor=manager,
-            actor_name=manager.full_name,
-            action="account.reset_password",
-            user=user,
-            now=now,
-        )
+        _record(session, manager, "account.reset_password", user, now)
         return _account(user)
 
 
@@ -562,15 +548,7 @@ def change_own_password(
     with session_scope(engine) as session:
         row = _user(session, actor)
         row.password_hash = password_hash
-        _changed(session, row, now)
-        _audit(
-            session,
-            actor=row,
-            actor_name=row.full_name,
-            action="account.change_password",
-            user=row,
-            now=now,
-        )
+        _record(session, row, "account.change_password", row, now)
         return _account(row)
 
 
@@ -579,24 +557,13 @@ def set_role(
 ) -> Account:
     """A manager makes someone a nurse or a manager. Raises `ManagerOnly`, `LastManager`."""
     now = clock.now()
-    with session_scope(engine) as session:
-        manager = _manager(session, actor)
-        user = _user(session, user_id)
+    with _managing(engine, actor, user_id) as (session, manager, user):
         if user.role.value == role.value:
             return _account(user)
         if role is SiteRole.NURSE and user.active and _other_active_managers(session, user.id) == 0:
             raise LastManager()
         user.role = Role(role.value)
-        _changed(session, user, now)
-        _audit(
-            session,
-            actor=manager,
-            actor_name=manager.full_name,
-            action="account.set_role",
-            user=user,
-            now=now,
-            role=role.value,
-        )
+        _record(session, manager, "account.set_role", user, now, role=role.value)
         return _account(user)
 
 

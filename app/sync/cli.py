@@ -6,15 +6,13 @@ stderr, in words a manager can act on); the outbox is kept either way.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from app.local_db.engine import open_site_store
+from app.cli_options import DbOption, KeyOption, open_store, site_settings
 from app.local_db.errors import SiteStoreError
 from app.local_db.sealing import SecretBox
-from app.settings import SiteSettings
 from app.sync.connect import connect
 from app.sync.engine import RoundReport
 from app.sync.errors import SyncError
@@ -43,31 +41,15 @@ def _print_report(report: RoundReport, bytes_sent: int, bytes_received: int) -> 
 
 
 def sync(
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db", help="The site database file (default: $IMUNO_SITE_DB).", dir_okay=False
-        ),
-    ] = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(
-            "--key", help="The secrets key file (default: $IMUNO_SITE_SECRET_KEY).", dir_okay=False
-        ),
-    ] = None,
+    db: DbOption = None,
+    key: KeyOption = None,
     hub_url: Annotated[
         str | None, typer.Option("--hub", help="Override the hub address stored at enrolment.")
     ] = None,
 ) -> None:
     """Run one sync round with the hub now: push the outbox, pull changes, verify."""
-    settings = SiteSettings().with_db(db)
-    if key is not None:
-        settings = settings.model_copy(update={"secret_key": key})
-    try:
-        engine = open_site_store(settings.db_path, create=False)
-    except SiteStoreError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    settings = site_settings(db, key)
+    engine = open_store(settings, create=False)
     try:
         with connect(engine, SecretBox.load(settings.secret_key_path), hub_url=hub_url) as link:
             report = link.engine.run_round()

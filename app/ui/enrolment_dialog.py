@@ -18,18 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import (
-    QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.services.enrolment import EnrolmentResult
+from app.ui.dialog_form import default_button, form_layout, message_label
 from app.ui.login_dialog import describe_error
 from app.ui.tasks import TaskManager
 from app.ui.text import language_changed, tr
@@ -67,29 +59,19 @@ class EnrolmentDialog(QDialog):
         self.code = QLineEdit(self)
         self.code.setObjectName("enrolCode")
         self.code.setMaxLength(64)
-        self.message = QLabel(self)
-        self.message.setObjectName("enrolMessage")
-        self.message.setWordWrap(True)
-        self.enrol_button = QPushButton(self)
-        self.enrol_button.setObjectName("enrolButton")
-        self.enrol_button.setDefault(True)
+        self.message = message_label(self, "enrolMessage")
+        self.enrol_button = default_button(self, "enrolButton")
         self.cancel_button = QPushButton(self)
         self.cancel_button.setObjectName("enrolCancelButton")
         self._hub_label = QLabel(self)
         self._code_label = QLabel(self)
-
-        form = QFormLayout()
-        form.addRow(self._hub_label, self.hub_url)
-        form.addRow(self._code_label, self.code)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.enrol_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
+        form_layout(
+            self,
+            [(self._hub_label, self.hub_url), (self._code_label, self.code)],
+            [None, self.cancel_button, self.enrol_button],
+            above=self.intro,
+            message=self.message,
+        )
 
         self.enrol_button.clicked.connect(self.submit)
         self.code.returnPressed.connect(self.submit)

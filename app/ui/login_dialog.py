@@ -22,18 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.services.accounts import SignedIn
+from app.ui.dialog_form import default_button, form_layout, message_label
 from app.ui.tasks import TaskManager
 from app.ui.text import language_changed, tr, translate_error
 from domain.errors import DomainError
@@ -91,12 +83,8 @@ class LoginDialog(QDialog):
         self.password = QLineEdit(self)
         self.password.setObjectName("loginPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = QLabel(self)
-        self.message.setObjectName("loginMessage")
-        self.message.setWordWrap(True)
-        self.login_button = QPushButton(self)
-        self.login_button.setObjectName("loginButton")
-        self.login_button.setDefault(True)
+        self.message = message_label(self, "loginMessage")
+        self.login_button = default_button(self, "loginButton")
         self.sync_button = QPushButton(self)
         self.sync_button.setObjectName("loginSyncButton")
         self.sync_button.setVisible(False)
@@ -105,19 +93,13 @@ class LoginDialog(QDialog):
 
         self._username_label = QLabel(self)
         self._password_label = QLabel(self)
-        form = QFormLayout()
-        form.addRow(self._username_label, self.username)
-        form.addRow(self._password_label, self.password)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.sync_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.login_button)
-        self.main_layout = QVBoxLayout(self)
-        self.main_layout.addWidget(self.intro)
-        self.main_layout.addLayout(form)
-        self.main_layout.addWidget(self.message)
-        self.main_layout.addLayout(buttons)
+        self.main_layout = form_layout(
+            self,
+            [(self._username_label, self.username), (self._password_label, self.password)],
+            [self.sync_button, None, self.cancel_button, self.login_button],
+            above=self.intro,
+            message=self.message,
+        )
 
         self.login_button.clicked.connect(self.submit)
         self.password.returnPressed.connect(self.submit)
@@ -239,25 +221,16 @@ class ChangePasswordDialog(QDialog):
         self.repeat.setObjectName("repeatPassword")
         for field in (self.current, self.new, self.repeat):
             field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.message = QLabel(self)
-        self.message.setObjectName("changePasswordMessage")
-        self.message.setWordWrap(True)
-        self.save_button = QPushButton(self)
-        self.save_button.setObjectName("changePasswordButton")
-        self.save_button.setDefault(True)
+        self.message = message_label(self, "changePasswordMessage")
+        self.save_button = default_button(self, "changePasswordButton")
         self.cancel_button = QPushButton(self)
         self._labels = [QLabel(self) for _ in range(3)]
-        form = QFormLayout()
-        for label, field in zip(self._labels, (self.current, self.new, self.repeat), strict=True):
-            form.addRow(label, field)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
+        form_layout(
+            self,
+            zip(self._labels, (self.current, self.new, self.repeat), strict=True),
+            [None, self.cancel_button, self.save_button],
+            message=self.message,
+        )
         self.save_button.clicked.connect(self.submit)
         self.repeat.returnPressed.connect(self.submit)
         self.cancel_button.clicked.connect(self.reject)

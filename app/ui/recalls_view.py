@@ -15,81 +15,49 @@ Signals: ``recalls_shown(tuple)``, ``quarantined(int)``, ``refused(str)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.services.recalls import RecalledLot
-from app.ui.stock_backend import StockBackend
-from app.ui.stock_messages import Banner, failure_text
 from app.ui.stock_models import affected_model, quarantine_model, recalls_model
-from app.ui.tasks import TaskManager
-from app.ui.text import language_changed, tr
+from app.ui.stock_screen import StockScreen, read_only_table
+from app.ui.text import tr
 
 
-def _table(parent: QWidget, name: str) -> QTableView:
-    table = QTableView(parent)
-    table.setObjectName(name)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    table.verticalHeader().hide()
-    return table
-
-
-class RecallsView(QWidget):
+class RecallsView(StockScreen):
     """The recalls page; see the module docstring."""
 
     recalls_shown = Signal(object)
     quarantined = Signal(int)
-    refused = Signal(str)
 
-    def __init__(
-        self,
-        backend: StockBackend,
-        tasks: TaskManager,
-        product_names: Mapping[str, str] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("recallsView")
-        self.backend = backend
-        self.tasks = tasks
-        self._names = dict(product_names or {})
+    screen_name = "recallsView"
 
-        self.title = QLabel(self)
-        self.title.setObjectName("pageTitle")
+    def _build(self) -> None:
         self.refresh_button = QPushButton(self)
         self.refresh_button.clicked.connect(self.load)
-        self.banner = Banner(self)
         self.empty = QLabel(self)
         self.empty.setObjectName("noRecalls")
         self.recalls = recalls_model(self._names, self)
-        self.recalls_table = _table(self, "recallsTable")
+        self.recalls_table = read_only_table(self, "recallsTable")
         self.recalls_table.setModel(self.recalls)
         self.recalls_table.selectionModel().selectionChanged.connect(self._picked)
         self.vials_label = QLabel(self)
         self.vials = quarantine_model(self)
-        self.vials_table = _table(self, "quarantineTable")
+        self.vials_table = read_only_table(self, "quarantineTable")
         self.vials_table.setModel(self.vials)
         self.quarantine_button = QPushButton(self)
         self.quarantine_button.setObjectName("quarantineAll")
         self.quarantine_button.clicked.connect(self.quarantine_selected)
         self.people_label = QLabel(self)
         self.people = affected_model(self)
-        self.people_table = _table(self, "affectedTable")
+        self.people_table = read_only_table(self, "affectedTable")
         self.people_table.setModel(self.people)
 
         top = QHBoxLayout()
@@ -107,10 +75,6 @@ class RecallsView(QWidget):
         layout.addWidget(self.vials_table, 2)
         layout.addWidget(self.people_label)
         layout.addWidget(self.people_table, 3)
-
-        language_changed.connect(self.retranslate)
-        self.retranslate()
-        self._show_selected()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -142,6 +106,9 @@ class RecallsView(QWidget):
         return self.recalls.row_at(rows[0].row()) if rows else None
 
     def _picked(self, *_: object) -> None:
+        self._show_selected()
+
+    def _update_actions(self) -> None:
         self._show_selected()
 
     def _show_selected(self) -> None:
@@ -184,11 +151,6 @@ class RecallsView(QWidget):
         self._failed(error)
 
     # -- messages and labels ---------------------------------------------------------------
-
-    def _failed(self, error: BaseException) -> None:
-        message = failure_text(error)
-        self.banner.show_bad(message)
-        self.refused.emit(message)
 
     def _label_details(self) -> None:
         lot = self.selected()

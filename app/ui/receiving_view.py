@@ -26,18 +26,14 @@ from typing import Final
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.scanning.scan import Gs1Scan, Scan
@@ -48,11 +44,9 @@ from app.services.receiving import (
     ScanCheck,
     ShipmentNotice,
 )
-from app.ui.stock_backend import StockBackend
-from app.ui.stock_messages import Banner, failure_text
 from app.ui.stock_models import cartons_model, shown_day, tally, tally_model
-from app.ui.tasks import TaskManager
-from app.ui.text import language_changed, tr
+from app.ui.stock_screen import StockScreen, read_only_table, vials_per_carton_box
+from app.ui.text import tr
 from domain.gs1 import Gs1Label
 
 #: Application identifiers that carry how many items a carton holds (count, contained).
@@ -101,34 +95,22 @@ def difference_text(difference: Difference, names: Mapping[str, str]) -> str:
     return f"{kind}: {lot} {expected} -> {got}"
 
 
-class ReceivingView(QWidget):
+class ReceivingView(StockScreen):
     """The receiving page; see the module docstring."""
 
     shipments_shown = Signal(object)
     carton_added = Signal(object)
     received = Signal(object)
-    refused = Signal(str)
 
-    def __init__(
-        self,
-        backend: StockBackend,
-        tasks: TaskManager,
-        product_names: Mapping[str, str] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("receivingView")
-        self.backend = backend
-        self.tasks = tasks
-        self._names = dict(product_names or {})
+    screen_name = "receivingView"
+
+    def _build(self) -> None:
         self._notices: tuple[ShipmentNotice, ...] = ()
         self._cartons: tuple[CartonScan, ...] = ()
         #: True while a carton check runs: scans wait their turn so none is counted twice.
         self._checking = False
         self._queued: list[Gs1Label] = []
 
-        self.title = QLabel(self)
-        self.title.setObjectName("pageTitle")
         self.shipment_label = QLabel(self)
         self.shipment_box = QComboBox(self)
         self.shipment_box.setObjectName("shipmentBox")
@@ -136,29 +118,16 @@ class ReceivingView(QWidget):
         self.refresh_button = QPushButton(self)
         self.refresh_button.clicked.connect(self.load)
         self.carton_vials_label = QLabel(self)
-        self.carton_vials = QSpinBox(self)
-        self.carton_vials.setObjectName("vialsPerCarton")
-        self.carton_vials.setRange(1, 10_000)
-        self.carton_vials.setValue(10)
+        self.carton_vials = vials_per_carton_box(self, "vialsPerCarton")
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
-        self.banner = Banner(self)
 
         self.tally = tally_model(self._names, self)
-        self.tally_table = QTableView(self)
-        self.tally_table.setObjectName("tallyTable")
+        self.tally_table = read_only_table(self, "tallyTable")
         self.tally_table.setModel(self.tally)
         self.cartons = cartons_model(self)
-        self.cartons_table = QTableView(self)
-        self.cartons_table.setObjectName("cartonsTable")
+        self.cartons_table = read_only_table(self, "cartonsTable")
         self.cartons_table.setModel(self.cartons)
-        for table in (self.tally_table, self.cartons_table):
-            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            table.horizontalHeader().setStretchLastSection(True)
-            table.verticalHeader().hide()
 
         self.damaged = QSpinBox(self)
         self.damaged.setObjectName("damagedVials")
@@ -205,10 +174,6 @@ class ReceivingView(QWidget):
         layout.addLayout(carton_actions)
         layout.addLayout(finish)
         layout.addWidget(self.summary)
-
-        language_changed.connect(self.retranslate)
-        self.retranslate()
-        self._update_actions()
 
     # -- values ----------------------------------------------------------------------------
 
@@ -478,13 +443,6 @@ class ReceivingView(QWidget):
         self._failed(error)
 
     # -- messages and labels ---------------------------------------------------------------
-
-    def _failed(self, error: BaseException) -> None:
-        self._refuse(failure_text(error))
-
-    def _refuse(self, message: str) -> None:
-        self.banner.show_bad(message)
-        self.refused.emit(message)
 
     def _refresh_tables(self) -> None:
         notice = self.notice

@@ -15,66 +15,44 @@ Signals: ``sheet_shown(tuple)``, ``counted(CountResult)``, ``refused(str)``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.scanning.scan import Gs1Scan, Scan
 from app.services.errors import UnknownVaccine
 from app.services.stock_count import CountedLot, CountResult, ExpectedStock
 from app.ui.receiving_view import vials_on_label
-from app.ui.stock_backend import StockBackend
-from app.ui.stock_messages import Banner, failure_text
 from app.ui.stock_models import COUNT_COL_COUNTED, CountModel
-from app.ui.tasks import TaskManager
-from app.ui.text import language_changed, tr, translate_error
+from app.ui.stock_screen import StockScreen, fit_columns, vials_per_carton_box
+from app.ui.text import tr, translate_error
 
 
-class StockCountView(QWidget):
+class StockCountView(StockScreen):
     """The stock count page; see the module docstring."""
 
     sheet_shown = Signal(object)
     counted = Signal(object)
-    refused = Signal(str)
 
-    def __init__(
-        self,
-        backend: StockBackend,
-        tasks: TaskManager,
-        product_names: Mapping[str, str] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("stockCountView")
-        self.backend = backend
-        self.tasks = tasks
-        self._names = dict(product_names or {})
+    screen_name = "stockCountView"
 
-        self.title = QLabel(self)
-        self.title.setObjectName("pageTitle")
+    def _build(self) -> None:
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
         self.start_button = QPushButton(self)
         self.start_button.setObjectName("startCount")
         self.start_button.clicked.connect(self.start_count)
         self.carton_vials_label = QLabel(self)
-        self.carton_vials = QSpinBox(self)
-        self.carton_vials.setObjectName("countVialsPerCarton")
-        self.carton_vials.setRange(1, 10_000)
-        self.carton_vials.setValue(10)
-        self.banner = Banner(self)
+        self.carton_vials = vials_per_carton_box(self, "countVialsPerCarton")
         self.model = CountModel(self._names, self)
         self.model.dataChanged.connect(self._update_actions)
         self.model.rowsInserted.connect(self._update_actions)
@@ -88,9 +66,7 @@ class StockCountView(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.AnyKeyPressed
         )
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().hide()
+        fit_columns(self.table)
         self.complete = QCheckBox(self)
         self.complete.setObjectName("countComplete")
         self.record_button = QPushButton(self)
@@ -116,10 +92,6 @@ class StockCountView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
         layout.addWidget(self.summary)
-
-        language_changed.connect(self.retranslate)
-        self.retranslate()
-        self._update_actions()
 
     # -- the sheet -------------------------------------------------------------------------
 
@@ -232,13 +204,6 @@ class StockCountView(QWidget):
         self._failed(error)
 
     # -- messages and labels ---------------------------------------------------------------
-
-    def _failed(self, error: BaseException) -> None:
-        self._refuse(failure_text(error))
-
-    def _refuse(self, message: str) -> None:
-        self.banner.show_bad(message)
-        self.refused.emit(message)
 
     def _update_actions(self, *_: object) -> None:
         self.record_button.setEnabled(bool(self.model.rows))

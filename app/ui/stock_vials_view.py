@@ -20,7 +20,7 @@ Signals: ``vials_shown(tuple)``, ``warnings_shown(StockWarnings)``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -33,14 +33,11 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -48,8 +45,6 @@ from PySide6.QtWidgets import (
 from app.scanning.scan import Gs1Scan, Scan
 from app.services.recalls import StockWarnings
 from app.services.vials import VialState
-from app.ui.stock_backend import StockBackend
-from app.ui.stock_messages import Banner, failure_text
 from app.ui.stock_models import (
     DiscardReason,
     RowRole,
@@ -64,8 +59,8 @@ from app.ui.stock_models import (
     vial_row,
     vials_model,
 )
-from app.ui.tasks import TaskManager
-from app.ui.text import language_changed, tr
+from app.ui.stock_screen import StockScreen, read_only_table
+from app.ui.text import tr
 from domain.gs1 import Gs1Label, encode_gs1, parse_gs1
 
 #: How often the time left of opened vials is recomputed on screen.
@@ -94,54 +89,34 @@ class _InUseFilter(QSortFilterProxyModel):
         return value.condition not in _FINISHED
 
 
-class VialsView(QWidget):
+class VialsView(StockScreen):
     """The vials page; see the module docstring."""
 
     vials_shown = Signal(object)
     warnings_shown = Signal(object)
     vial_changed = Signal(object)
-    refused = Signal(str)
 
-    def __init__(
-        self,
-        backend: StockBackend,
-        tasks: TaskManager,
-        product_names: Mapping[str, str] | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("vialsView")
-        self.backend = backend
-        self.tasks = tasks
-        self._names = dict(product_names or {})
+    screen_name = "vialsView"
+
+    def _build(self) -> None:
         self._states: tuple[VialState, ...] = ()
         self._warnings = StockWarnings((), ())
         self._now: datetime | None = None
         #: The vial scanned last that is not in the list (not registered here yet).
         self._scanned: Gs1Label | None = None
 
-        self.title = QLabel(self)
-        self.title.setObjectName("pageTitle")
         self.warnings = QLabel(self)
         self.warnings.setObjectName("stockWarnings")
         self.warnings.setWordWrap(True)
         self.warnings.hide()
-        self.banner = Banner(self)
         self.model: RowsModel[VialRow] = vials_model(self._names, self)
         self.proxy = _InUseFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView(self)
-        self.table.setObjectName("vialsTable")
+        self.table = read_only_table(self, "vialsTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         # The most urgent first: opened vials by the time they have left.
         self.table.sortByColumn(6, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.show_finished = QCheckBox(self)
         self.show_finished.setObjectName("showFinished")
@@ -179,9 +154,6 @@ class VialsView(QWidget):
         self.ticker.setInterval(TICK_MS)
         self.ticker.timeout.connect(self.tick)
         self.ticker.start()
-        language_changed.connect(self.retranslate)
-        self.retranslate()
-        self._update_actions()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -405,13 +377,6 @@ class VialsView(QWidget):
         self.load()
 
     # -- messages and labels ---------------------------------------------------------------
-
-    def _failed(self, error: BaseException) -> None:
-        self._refuse(failure_text(error))
-
-    def _refuse(self, message: str) -> None:
-        self.banner.show_bad(message)
-        self.refused.emit(message)
 
     def _update_actions(self) -> None:
         state = self.selected_state()

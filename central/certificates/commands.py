@@ -18,62 +18,21 @@ Errors a person can fix print one line to stderr and exit 1; usage mistakes exit
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from central.cli_support import DbOption, open_hub, operator
+
 if TYPE_CHECKING:
-    from central.services.context import Hub
+    pass
 
 LanguageName = Literal["sr-Latn", "sr-Cyrl", "en"]
 
 cert_app = typer.Typer(
     help="Vaccination certificates: the signing CA, issuing, revoking.", no_args_is_help=True
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Database URL (default: $IMUNO_HUB_DATABASE_URL, else sqlite:///var/central.sqlite).",
-    ),
-]
-
-
-def _operator() -> str:
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "operator:unknown"
-
-
-@contextmanager
-def _hub(db: str | None) -> Iterator[Hub]:
-    """A migrated hub for one command; errors for a person become exit status 1."""
-    from central.db import upgrade_to_head
-    from central.services.context import Hub
-    from central.settings import HubSettings
-    from domain.errors import DomainError
-
-    settings = HubSettings(database_url=db) if db is not None else HubSettings()
-    hub: Hub | None = None
-    try:
-        folder = settings.sqlite_folder()
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(settings.database_url)
-        hub = Hub.open(settings)
-        yield hub
-    except DomainError as error:
-        typer.echo(f"imuno-hub: {error}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        if hub is not None:
-            hub.close()
 
 
 @cert_app.command("init-csca")
@@ -86,7 +45,7 @@ def init_csca(db: DbOption = None) -> None:
 
     authority = CertificateAuthority()
     existed = authority.settings.csca_key.exists()
-    with _hub(db) as hub, hub.sessions() as session, session.begin():
+    with open_hub(db) as hub, hub.sessions() as session, session.begin():
         csca = authority.csca(session, hub.clock.now(), create=True).csca
     certificate = x509.load_der_x509_certificate(csca.certificate_der)
     state = "exists" if existed else "created"
@@ -116,9 +75,9 @@ def issue(
     from central.certificates.issuing import issue_certificate
 
     target = out or Path(f"certificate-{jmbg.strip()}.pdf")
-    with _hub(db) as hub:
+    with open_hub(db) as hub:
         issued = issue_certificate(
-            hub, CertificateAuthority(), jmbg, language=language, actor=_operator()
+            hub, CertificateAuthority(), jmbg, language=language, actor=operator()
         )
     target.write_bytes(issued.pdf)
     typer.echo(issued.uvci)
@@ -139,8 +98,8 @@ def revoke(
 
     if not reason.strip():
         raise typer.BadParameter("give a reason", param_hint="--reason")
-    with _hub(db) as hub:
-        revoke_certificate(hub, uvci.strip(), reason=reason.strip(), actor=_operator())
+    with open_hub(db) as hub:
+        revoke_certificate(hub, uvci.strip(), reason=reason.strip(), actor=operator())
     typer.echo(f"revoked {uvci.strip()}")
 
 
@@ -155,6 +114,6 @@ def revoke_signer_command(
 
     if not reason.strip():
         raise typer.BadParameter("give a reason", param_hint="--reason")
-    with _hub(db) as hub:
-        row = revoke_signer(hub, key_id, reason=reason.strip(), actor=_operator())
+    with open_hub(db) as hub:
+        row = revoke_signer(hub, key_id, reason=reason.strip(), actor=operator())
     typer.echo(f"revoked signer {row.key_id}; certificates it signed no longer verify")

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from central.cli_support import DbOption, JsonOption, open_hub, operator
+
 
 def schedule(
     start: Annotated[
@@ -19,14 +21,8 @@ def schedule(
         typer.Option(formats=["%Y-%m-%d"], help="First day to book (YYYY-MM-DD)."),
     ],
     days: Annotated[int, typer.Option(help="Number of days to book.", min=1)] = 7,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Database URL (default: $IMUNO_HUB_DATABASE_URL, else sqlite:///var/central.sqlite).",
-        ),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Book waiting citizens into the coming days and queue their invitations.
 
@@ -34,12 +30,11 @@ def schedule(
     SMS and e-mail invitation per booking, and the reason for everyone not
     booked. Safe to run again: nobody is booked twice.
     """
-    from central.cli import _hub, _operator
     from central.scheduling.run import run_schedule
     from central.scheduling.summary import format_summary
 
-    with _hub(db) as hub:
-        summary = run_schedule(hub, start.date(), days, actor=_operator())
+    with open_hub(db) as hub:
+        summary = run_schedule(hub, start.date(), days, actor=operator())
     if as_json:
         typer.echo(
             json.dumps(

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from central.cli_support import open_hub, operator
+
 if TYPE_CHECKING:
-    from central.services.context import Hub
+    pass
 
 stock_app = typer.Typer(
     help="Central stock: orders, deliveries, allocation, shipments, recalls, reports.",
@@ -36,18 +37,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 DayOption = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="A day (YYYY-MM-DD).")]
 
 
-@contextmanager
-def _hub(db: str | None) -> Iterator[Hub]:
-    from central.cli import _hub as hub_of
-
-    with hub_of(db) as hub:
-        yield hub
-
-
-def _actor() -> str:
-    from central.cli import _operator
-
-    return _operator()
+_hub = open_hub
+_actor = operator
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
