@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.local_db.models.base import Base
 from app.sync.apply import APPLIERS, ApplyContext, ApplyReport, Skip, apply_changes
+from app.sync.apply_bulk import BULK_TABLES, insert_new
 from domain.sync_wire import PulledChange
 
 log = logging.getLogger("imuno.site.sync")
@@ -72,7 +73,7 @@ def apply_in_chunks(
 
 
 def _apply_chunk(
-    session: Session, site_id: uuid.UUID, changes: list[PulledChange], now: datetime
+    session: _ChunkSession, site_id: uuid.UUID, changes: list[PulledChange], now: datetime
 ) -> tuple[int, int]:
     """Apply the chunk table by table, parents first, one flush per table.
 
@@ -88,7 +89,12 @@ def _apply_chunk(
     rank = _table_ranks()
     applied = unchanged = 0
     ordered = sorted(changes, key=lambda change: rank.get(change.table, -1))
-    for _table, entries in groupby(ordered, key=lambda change: change.table):
+    for table, group in groupby(ordered, key=lambda change: change.table):
+        entries = list(group)
+        if table in BULK_TABLES:
+            inserted, entries = insert_new(ctx, table, entries, session.is_absent)
+            session.now_held(BULK_TABLES[table].model, inserted)
+            applied += len(inserted)
         for change in entries:
             applier = APPLIERS.get(change.table)
             if applier is None or change.op != "upsert" or change.payload is None:
@@ -158,6 +164,16 @@ class _ChunkSession(Session):
         key = tuple(mapper.primary_key_from_instance(instance))
         if all(part is not None for part in key):
             self._added[(mapper.class_, key)] = instance
+
+    def is_absent(self, entity: type[Any], record_id: uuid.UUID) -> bool:
+        """Whether the chunk found the store not to hold this record (nor added it)."""
+        key = (entity, (record_id,))
+        return key in self._absent and key not in self._added
+
+    def now_held(self, entity: type[Any], record_ids: list[uuid.UUID]) -> None:
+        """Records inserted behind the ORM's back: `get` must ask the store for them."""
+        for record_id in record_ids:
+            self._absent.discard((entity, (record_id,)))
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         key = (entity, ident if isinstance(ident, tuple) else (ident,))
