@@ -19,16 +19,13 @@ and the screen must say so.
 from __future__ import annotations
 
 import base64
-import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import sqlalchemy as sa
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -53,6 +50,7 @@ from domain.certificates.errors import (
     UnknownKeyId,
     VerificationError,
 )
+from domain.certificates.qr_read import UnreadableSource, find_qr_text
 from domain.clock import Clock
 from domain.data import available_versions, load_rules
 from domain.errors import DomainError
@@ -94,8 +92,6 @@ STATUSES: Final[tuple[Status, ...]] = (
     "invalid_content",
     "unreadable",
 )
-HC1: Final = "HC1:"
-PDF_DPI: Final = 200
 #: Lists older than this are flagged on the screen: a site should sync daily.
 STALE_AFTER: Final = timedelta(days=2)
 
@@ -211,18 +207,17 @@ def verify_file(engine: Engine, path: Path, *, clock: Clock) -> VerificationRepo
 def read_qr_text(data: bytes, *, name: str = "the file") -> str:
     """The certificate QR text in `data`: ``HC1:`` text, a PDF, or an image.
 
-    PDF pages are rendered at `PDF_DPI` (plenty for the 62 mm QR of our
-    page) and searched with zxing-cpp. The first QR code starting ``HC1:``
+    Read by `domain.certificates.qr_read.find_qr_text`. The first QR code starting ``HC1:``
     wins, else the first QR code (so the verdict says what was found).
     Raises `CertificateFileUnreadable` or `NoQrCodeFound`.
     """
-    if data.startswith(HC1.encode("ascii")):
-        return data.decode("ascii", errors="replace").strip()
-    images = _pdf_pages(data, name) if data.startswith(b"%PDF") else [_image(data, name)]
-    texts = list(_qr_texts(images))
-    if not texts:
+    try:
+        text = find_qr_text(data)
+    except UnreadableSource as exc:
+        raise CertificateFileUnreadable(name=name, problem=exc.problem) from exc
+    if text is None:
         raise NoQrCodeFound(name=name)
-    return next((text for text in texts if text.startswith(HC1)), texts[0])
+    return text
 
 
 def lists_status(engine: Engine, *, clock: Clock) -> ListsStatus:
@@ -341,32 +336,3 @@ def _product_name(dcc_product: str) -> str:
             if product.dcc.mp == dcc_product:
                 return str(product.name)
     return dcc_product
-
-
-def _image(data: bytes, name: str) -> Image.Image:
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise CertificateFileUnreadable(name=name, problem="it is not an image or a PDF") from exc
-    return image
-
-
-def _pdf_pages(data: bytes, name: str) -> list[Image.Image]:
-    import pypdfium2
-
-    try:
-        document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise CertificateFileUnreadable(name=name, problem="the PDF cannot be opened") from exc
-    try:
-        return [page.render(scale=PDF_DPI / 72).to_pil() for page in document]
-    finally:
-        document.close()
-
-
-def _qr_texts(images: Iterable[Image.Image]) -> Iterable[str]:
-    formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    for image in images:
-        for barcode in zxingcpp.read_barcodes(image, formats=formats):
-            yield str(barcode.text)

@@ -13,18 +13,10 @@ first QR code at all (so the verdict can say what was scanned instead).
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
-
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
 
 from central.certificates.errors import InputUnreadable, NoQrCode
-
-PREFIX: Final = "HC1:"
-PDF_DPI: Final = 200
+from domain.certificates.qr_read import PREFIX, UnreadableSource, find_qr_text
 
 
 def read_qr_text(source: str) -> str:
@@ -40,39 +32,10 @@ def read_qr_text(source: str) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputUnreadable(input=source, problem=exc.strerror or str(exc)) from exc
-    if data.startswith(PREFIX.encode("ascii")):
-        return data.decode("ascii", errors="replace").strip()
-    images = _pdf_pages(data, source) if data.startswith(b"%PDF") else [_image(data, source)]
-    texts = list(_qr_texts(images))
-    if not texts:
+    try:
+        text = find_qr_text(data)
+    except UnreadableSource as exc:
+        raise InputUnreadable(input=source, problem=exc.problem) from exc
+    if text is None:
         raise NoQrCode(input=source)
-    return next((text for text in texts if text.startswith(PREFIX)), texts[0])
-
-
-def _image(data: bytes, source: str) -> Image.Image:
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputUnreadable(input=source, problem="it is not an image or a PDF") from exc
-    return image
-
-
-def _pdf_pages(data: bytes, source: str) -> list[Image.Image]:
-    import pypdfium2
-
-    try:
-        document = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise InputUnreadable(input=source, problem="the PDF cannot be opened") from exc
-    try:
-        return [page.render(scale=PDF_DPI / 72).to_pil() for page in document]
-    finally:
-        document.close()
-
-
-def _qr_texts(images: Iterable[Image.Image]) -> Iterable[str]:
-    formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    for image in images:
-        for barcode in zxingcpp.read_barcodes(image, formats=formats):
-            yield str(barcode.text)
+    return text
