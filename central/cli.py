@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 StaffRoleName = Literal["central_admin", "central_viewer"]
 
+WORKER_HEALTHCHECK_S = 60
+"""Seconds a uvicorn worker may take to answer its supervisor (see `serve`)."""
+
 app = typer.Typer(
     name="imuno-hub",
     help="The imuno central hub: serve the API and administer sites and staff.",
@@ -114,6 +117,11 @@ def serve(
             forwarded_allow_ips=settings.forwarded_allow_ips,
             server_header=False,
             timeout_graceful_shutdown=10,
+            # uvicorn kills a worker that does not answer its supervisor's ping in
+            # time (5 s by default) and starts another. A worker still importing the
+            # application on a busy machine misses that, and the hub then kills and
+            # restarts its workers forever without serving a request.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
     finally:
         if metrics_dir is not None:

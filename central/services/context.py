@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from central.auth import PasswordHasher
 from central.db import make_engine, read_only, session_factory
-from central.services.rate_limit import RateLimiter, ensure_rate_limit_table
+from central.services.rate_limit import RateLimiter
 from central.settings import HubSettings
 from domain.clock import Clock, SystemClock
 from domain.hlc import HybridClock
@@ -61,7 +61,6 @@ class Hub:
         if not settings.is_sqlite:
             engine_kw.setdefault("pool_size", settings.db_pool_size)
         engine = make_engine(settings.database_url, **engine_kw)
-        ensure_rate_limit_table(engine)
         return cls(settings=settings, engine=engine, clock=clock or SystemClock())
 
     def close(self) -> None:

@@ -13,10 +13,6 @@ A fixed window lets a client send up to twice the limit across a window
 boundary; that is accepted for a limit meant to stop runaway clients and
 brute force, not to meter fairly. A worker whose clock lags sees an older
 window number; the upsert never moves a row's window backwards.
-
-Schema note: the table belongs in ``central.db`` with a migration; until it
-is there it is created here at start-up (`ensure_rate_limit_table`, under the
-migration lock on PostgreSQL) with exactly the definition to move.
 """
 
 from __future__ import annotations
@@ -26,48 +22,21 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    case,
-    delete,
-    text,
-)
+from sqlalchemy import Table, bindparam, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from central.db.migrate import MIGRATION_LOCK_KEY
+from central.db.models import RateLimitCounter
+from central.db.models.security import RATE_LIMIT_KEY_LENGTH
 
-KEY_LENGTH: Final = 100
+KEY_LENGTH: Final = RATE_LIMIT_KEY_LENGTH
 WINDOW_SECONDS: Final = 60
 STALE_WINDOWS: Final = 24 * 60
 """Rows of keys unseen for this many windows (a day) are deleted at start-up."""
 
-_metadata = MetaData()
-
-rate_limit_counters: Final = Table(
-    "rate_limit_counters",
-    _metadata,
-    Column("key", String(KEY_LENGTH), primary_key=True),
-    Column("window_no", BigInteger, nullable=False),
-    Column("hits", Integer, nullable=False),
-)
-
-
-def ensure_rate_limit_table(engine: Engine) -> None:
-    """Create the counter table if it is missing."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-            )
-        _metadata.create_all(connection, checkfirst=True)
+_table = RateLimitCounter.__table__
+assert isinstance(_table, Table)
+rate_limit_counters: Final[Table] = _table
 
 
 @cache

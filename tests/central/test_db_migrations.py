@@ -78,6 +78,36 @@ def test_downgrade_to_base_then_upgrade_again(migrated_url: str) -> None:
     assert schema_differences(migrated_url) == []
 
 
+def test_a_rate_limit_table_made_at_start_up_by_an_older_hub_is_adopted(migrated_url: str) -> None:
+    # Hubs before revision 0006 created the counter table themselves at start-up.
+    downgrade(migrated_url, "0005")
+    engine = make_engine(migrated_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "CREATE TABLE rate_limit_counters (key VARCHAR(100) NOT NULL, "
+                    "window_no BIGINT NOT NULL, hits INTEGER NOT NULL, "
+                    "CONSTRAINT pk_rate_limit_counters PRIMARY KEY (key))"
+                )
+            )
+            connection.execute(text("INSERT INTO rate_limit_counters VALUES ('site:x', 7, 3)"))
+    finally:
+        engine.dispose()
+
+    upgrade_to_head(migrated_url)
+
+    assert current_revision(migrated_url) == head_revision()
+    assert schema_differences(migrated_url) == []
+    engine = make_engine(migrated_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT key, window_no, hits FROM rate_limit_counters"))
+            assert [tuple(r) for r in rows] == [("site:x", 7, 3)]
+    finally:
+        engine.dispose()
+
+
 def test_concurrent_start_up_migrates_once(central_db_url: str) -> None:
     # Several hub workers start together: all succeed, the schema is built once.
     errors: list[BaseException] = []

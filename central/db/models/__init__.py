@@ -18,6 +18,7 @@ from central.db.models.people import Citizen, Registration
 from central.db.models.scheduling import SecondDosePlan, StandbyEntry
 from central.db.models.security import (
     EnrolmentCode,
+    RateLimitCounter,
     SiteCredential,
     SiteUser,
     StaffToken,
@@ -75,6 +76,7 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "Quarantine",
+    "RateLimitCounter",
     "Recall",
     "Receipt",
     "ReceiptDiscrepancy",

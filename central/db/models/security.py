@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from central.db.base import Base, CentralRecord, SyncedRecord, one_of
@@ -100,3 +100,21 @@ class SiteUser(SyncedRecord, Base):
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+RATE_LIMIT_KEY_LENGTH = 100
+
+
+class RateLimitCounter(Base):
+    """Requests counted for one key in its current fixed window (see `central.services.rate_limit`).
+
+    One row per key (``site:<credential id>``, ``staff:<token id>``,
+    ``anon:<client address>``); not a record of anything, so no id or
+    timestamps: rows of keys unseen for a day are deleted at start-up.
+    """
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(RATE_LIMIT_KEY_LENGTH), primary_key=True)
+    window_no: Mapped[int] = mapped_column(BigInteger)
+    hits: Mapped[int] = mapped_column(Integer)
