@@ -7,7 +7,7 @@ Errors a person can fix print one line per problem to stderr and exit with
 status 1, never a traceback; a usage mistake exits with 2.
 
 Commands: ``serve``, ``migrate``, ``sites add|list|enrol-code|revoke|rotate``,
-``users add|list``.
+``users add|list``, ``conflicts list|resolve``, ``quarantine list|retry|dismiss``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from central.cli_support import (
     read_password,
 )
 from central.demo.cli import demo_data_command
+from central.review_cli import conflicts_app, quarantine_app
 from central.scheduling.cli import schedule as schedule_command
 from central.services.sync.status_command import sites_status
 from central.settings import LogLevel
@@ -68,6 +69,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(cert_app, name="cert")
 app.add_typer(site_users_app, name="site-users")
 app.add_typer(stock_app, name="stock")
+app.add_typer(conflicts_app, name="conflicts")
+app.add_typer(quarantine_app, name="quarantine")
 app.command("schedule")(schedule_command)
 app.command("demo-data")(demo_data_command)
 

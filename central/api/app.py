@@ -23,6 +23,7 @@ from central.api import errors
 from central.api.middleware import BodyLimit, RequestContext
 from central.api.routers import appointments, ops, registrations, rosters, sites, staff
 from central.api.routers import certificates as certificates_router
+from central.api.routers import review as review_router
 from central.api.routers import schedule_status as schedule_status_router
 from central.api.routers import stock as stock_router
 from central.api.routers import sync as sync_router
@@ -103,6 +104,7 @@ def create_app(
         schedule_status_router.router,
         certificates_router.router,
         stock_router.router,
+        review_router.router,
     ):
         app.include_router(router)
     # Added last = outermost: the request context wraps the body limit.

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from central.db import Citizen, Registration
 from central.services.appointments import cancel_future, sites_expecting
+from central.services.citizen_writes import write_fields
 from central.services.context import Hub
 from central.services.errors import FieldProblem, HubError, InvalidRequest, NotFound
 from central.services.records import announce, audit, upsert_change
@@ -43,7 +44,6 @@ from domain.catalogue import NotAFirstDose, UnknownProduct
 from domain.conditions import UnknownCondition
 from domain.data import RuleSet, rules_in_force
 from domain.errors import DomainError
-from domain.hlc import Timestamp
 from domain.ids import uuid7
 from domain.jmbg import Jmbg, JmbgError, mask_jmbg, parse_jmbg
 from domain.priority import Membership, UnknownPriorityGroup, priority_group_for
@@ -379,7 +379,7 @@ def _store(
         session.add(citizen)
     else:
         before = {k: getattr(citizen, k) for k in values}
-        _update_fields(hub, citizen, values, now)
+        write_fields(hub, citizen, values, now)
 
     registration = (
         None
@@ -427,22 +427,6 @@ def _store(
     return view(registration, citizen), created
 
 
-def _update_fields(hub: Hub, citizen: Citizen, values: dict[str, Any], now: datetime) -> None:
-    """Write the changed fields, each stamped later than anything the row has seen."""
-    changed = {k: v for k, v in values.items() if getattr(citizen, k) != v}
-    if not changed:
-        return
-    hub.hlc.receive(Timestamp.decode(citizen.hlc))
-    stamp = hub.hlc.now().encode()
-    field_hlc = dict(citizen.field_hlc)
-    for name, value in changed.items():
-        setattr(citizen, name, value)
-        field_hlc[name] = stamp
-    citizen.field_hlc = field_hlc
-    citizen.hlc = stamp
-    citizen.updated_at = now
-
-
 def _announce_citizen(session: Session, citizen: Citizen, now: datetime) -> None:
     sites = sites_expecting(session, citizen.id, campaign_today(now))
     announce(
@@ -484,7 +468,7 @@ def withdraw(
             return view(registration, citizen)
         registration.withdrawn_at = now
         registration.updated_at = now
-        _update_fields(hub, citizen, {"withdrawn_at": now}, now)
+        write_fields(hub, citizen, {"withdrawn_at": now}, now)
         audit(
             session,
             occurred_at=now,
