@@ -7,7 +7,8 @@ Errors a person can fix print one line per problem to stderr and exit with
 status 1, never a traceback; a usage mistake exits with 2.
 
 Commands: ``serve``, ``migrate``, ``sites add|list|enrol-code|revoke|rotate``,
-``users add|list``, ``conflicts list|resolve``, ``quarantine list|retry|dismiss``.
+``users add|list``, ``conflicts list|resolve``, ``quarantine list|retry|dismiss``,
+``notify send|status``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from central.cli_support import (
     read_password,
 )
 from central.demo.cli import demo_data_command
+from central.notify.cli import notify_app
 from central.review_cli import conflicts_app, quarantine_app
 from central.scheduling.cli import schedule as schedule_command
 from central.services.sync.status_command import sites_status
@@ -71,6 +73,7 @@ app.add_typer(site_users_app, name="site-users")
 app.add_typer(stock_app, name="stock")
 app.add_typer(conflicts_app, name="conflicts")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(notify_app, name="notify")
 app.command("schedule")(schedule_command)
 app.command("demo-data")(demo_data_command)
 

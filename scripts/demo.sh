@@ -23,6 +23,9 @@ echo "demo-admin-password" | $hub users add admin --full-name "Demo Administrato
 site=$($hub sites list --json --db "$db" | .venv/bin/python -c 'import json,sys; d=json.load(sys.stdin); items=d["items"] if isinstance(d,dict) else d; print(items[0]["code"])')
 start=$(date -u +%F)
 $hub schedule --start "$start" --days 3 --db "$db"
+# The invitations go to files here (a real hub gives --smtp/--sms-url instead).
+rm -rf var/demo/outbox
+$hub notify send --folder var/demo/outbox --until-empty --limit 5000 --db "$db"
 
 port=${DEMO_PORT:-8080}
 hub_url="http://127.0.0.1:$port"
@@ -30,6 +33,7 @@ cat <<TXT
 
 imuno demo hub: $hub_url  (OpenAPI: $hub_url/docs)
   central admin: admin / demo-admin-password
+  invitations sent: var/demo/outbox/{sms,email}/
 TXT
 code=$($hub sites enrol-code "$site" --json --db "$db" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["code"])')
 echo "  one-time enrolment code for site $site: $code"
