@@ -12,7 +12,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, ClassVar, Final
+import uuid
+from typing import Any, ClassVar, Final, TypeVarTuple
+
+from sqlalchemy import Row, Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from central.services.errors import FieldProblem, HubError, InvalidRequest
 
@@ -48,3 +52,34 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(key, list) or len(key) != arity or not all(isinstance(k, str) for k in key):
         raise InvalidRequest([FieldProblem("cursor", BadCursor())])
     return key
+
+
+_Ts = TypeVarTuple("_Ts")
+
+
+def newest_first(
+    session: Session,
+    query: Select[*_Ts],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Row[*_Ts]], str | None]:
+    """One page of `query`'s rows by `id_column` descending, and the next page's cursor.
+
+    Ids are UUIDv7, so this is newest first. The first item of each row must
+    be the entity whose id is `id_column`.
+    """
+    if cursor is not None:
+        (last,) = decode_cursor(cursor, 1)
+        try:
+            last_id = uuid.UUID(last)
+        except ValueError:
+            raise InvalidRequest([FieldProblem("cursor", BadCursor())]) from None
+        query = query.where(id_column < last_id)
+    rows = list(session.execute(query.order_by(id_column.desc()).limit(limit + 1)).all())
+    page = rows[:limit]
+    if len(rows) <= limit:
+        return page, None
+    last_row: tuple[Any, ...] = tuple(page[-1])
+    return page, encode_cursor([str(last_row[0].id)])

@@ -28,7 +28,7 @@ from central.db import Citizen, ConflictLog, Site
 from central.services.citizen_writes import write_fields
 from central.services.context import Hub
 from central.services.errors import Conflict, FieldProblem, HubError, InvalidRequest, NotFound
-from central.services.pagination import DEFAULT_PAGE_SIZE, decode_cursor, encode_cursor
+from central.services.pagination import DEFAULT_PAGE_SIZE, newest_first
 from central.services.records import announce, audit, json_value, upsert_change
 from central.services.sync.audience import citizen_sites
 from domain.errors import DomainError
@@ -115,15 +115,10 @@ def list_conflicts(
         query = query.where(ConflictLog.resolved_at.is_(None))
     if citizen_id is not None:
         query = query.where(ConflictLog.citizen_id == citizen_id)
-    if cursor is not None:
-        (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(ConflictLog.id < uuid.UUID(last_id))
-    rows = session.execute(query.order_by(ConflictLog.id.desc()).limit(limit + 1)).all()
-    page = rows[:limit]
+    page, next_cursor = newest_first(session, query, ConflictLog.id, limit=limit, cursor=cursor)
     sites = {s for e, _ in page for s in (e.kept_origin_site_id, e.lost_origin_site_id) if s}
     codes = _site_codes(session, sites)
     items = [_view(entry, citizen, codes) for entry, citizen in page]
-    next_cursor = encode_cursor([str(page[-1][0].id)]) if len(rows) > limit else None
     return ConflictList(items=items, next_cursor=next_cursor)
 
 

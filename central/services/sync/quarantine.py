@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import ClassVar, Final
 
 from pydantic import ValidationError
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from central.db import NewChange, Quarantine, Site, append_changes
 from central.services.context import Hub
 from central.services.errors import Conflict, NotFound
-from central.services.pagination import DEFAULT_PAGE_SIZE, decode_cursor, encode_cursor
+from central.services.pagination import DEFAULT_PAGE_SIZE, newest_first
 from central.services.records import audit
 from central.services.sync.kinds import ApplyContext, Outcome, registry
 from domain.review_wire import (
@@ -103,12 +104,7 @@ def list_quarantined(
         query = query.where(Site.code == site_code)
     if reason_code is not None:
         query = query.where(Quarantine.reason_code == reason_code)
-    if cursor is not None:
-        (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(Quarantine.id < uuid.UUID(last_id))
-    rows = session.execute(query.order_by(Quarantine.id.desc()).limit(limit + 1)).all()
-    page = rows[:limit]
-    next_cursor = encode_cursor([str(page[-1][0].id)]) if len(rows) > limit else None
+    page, next_cursor = newest_first(session, query, Quarantine.id, limit=limit, cursor=cursor)
     return QuarantineList(items=[_view(row, code) for row, code in page], next_cursor=next_cursor)
 
 
@@ -143,6 +139,33 @@ def _open_row(session: Session, quarantine_id: uuid.UUID) -> Quarantine:
     return row
 
 
+def _close(
+    session: Session,
+    row: Quarantine,
+    resolution: str,
+    action: str,
+    actor: str,
+    now: datetime,
+    request_id: str | None,
+) -> None:
+    """Mark `row` resolved as `resolution`, with its audit-trail entry."""
+    row.resolved_at = now
+    row.resolved_by = actor
+    row.resolution = resolution
+    audit(
+        session,
+        occurred_at=now,
+        actor=actor,
+        action=action,
+        entity_table="quarantine",
+        entity_id=str(row.id),
+        site_id=row.site_id,
+        before={"reason_code": row.reason_code},
+        after={"resolution": resolution},
+        request_id=request_id,
+    )
+
+
 def _retry_rows(
     hub: Hub, session: Session, rows: Sequence[Quarantine], actor: str, request_id: str | None
 ) -> RetryReport:
@@ -165,26 +188,13 @@ def _retry_rows(
                 continue
             changes.extend(outcome.changes)
             applied = outcome.status is RecordStatus.APPLIED
-            row.resolved_at = now
-            row.resolved_by = actor
-            row.resolution = "applied on retry" if applied else "already at the hub on retry"
+            resolution = "applied on retry" if applied else "already at the hub on retry"
+            _close(session, row, resolution, "quarantine.retry", actor, now, request_id)
             results[row.id] = RetryResult(
                 id=row.id,
                 status=RetryStatus.APPLIED if applied else RetryStatus.DUPLICATE,
                 reason_code=None,
                 detail=None,
-            )
-            audit(
-                session,
-                occurred_at=now,
-                actor=actor,
-                action="quarantine.retry",
-                entity_table="quarantine",
-                entity_id=str(row.id),
-                site_id=row.site_id,
-                before={"reason_code": row.reason_code},
-                after={"resolution": row.resolution},
-                request_id=request_id,
             )
         if len(still) == len(waiting):
             break  # a pass that applied nothing: the rest wait for something else
@@ -241,21 +251,8 @@ def dismiss(
     now = hub.clock.now()
     with hub.sessions() as session, session.begin():
         row = _open_row(session, quarantine_id)
-        row.resolved_at = now
-        row.resolved_by = actor
-        row.resolution = f"dismissed: {dismissal.note}"
-        audit(
-            session,
-            occurred_at=now,
-            actor=actor,
-            action="quarantine.dismiss",
-            entity_table="quarantine",
-            entity_id=str(row.id),
-            site_id=row.site_id,
-            before={"reason_code": row.reason_code},
-            after={"resolution": row.resolution},
-            request_id=request_id,
-        )
+        resolution = f"dismissed: {dismissal.note}"
+        _close(session, row, resolution, "quarantine.dismiss", actor, now, request_id)
         session.flush()
         code = session.scalar(select(Site.code).where(Site.id == row.site_id)) or "?"
         return _view(row, code)

@@ -131,3 +131,23 @@ def test_a_site_credential_cannot_review(api: Api) -> None:
     response = api.client.get("/v1/admin/quarantine", headers=api.site_headers(token))
 
     assert response.status_code == 403
+
+
+def test_pages_follow_the_cursor_and_a_forged_cursor_is_a_clear_error(api: Api) -> None:
+    for code in ("QP-01", "QP-02", "QP-03"):
+        _quarantined(api, code)
+    admin = api.staff_headers(api.staff_token())
+
+    first = api.client.get("/v1/admin/quarantine", params={"limit": 2}, headers=admin).json()
+    rest = api.client.get(
+        "/v1/admin/quarantine", params={"limit": 2, "cursor": first["next_cursor"]}, headers=admin
+    ).json()
+    forged = api.client.get(
+        "/v1/admin/quarantine", params={"cursor": "WyJub3QtYS11dWlkIl0"}, headers=admin
+    )
+
+    codes = [i["site_code"] for i in first["items"] + rest["items"]]
+    assert codes == ["QP-03", "QP-02", "QP-01"]
+    assert rest["next_cursor"] is None
+    assert forged.status_code == 422
+    assert forged.json()["error"]["code"] == "hub.invalid_request"
