@@ -23,6 +23,7 @@ second dose at their first site, age-based product exclusions, preferences
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -443,9 +444,10 @@ def main() -> None:
     gen_s = time.perf_counter() - t0
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     config = Config()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result: Schedule = schedule(problem, config)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    load = os.getloadavg()
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"instance: {args.citizens:,} citizens, {args.sites} sites, {args.days} days, "
@@ -453,8 +455,9 @@ def main() -> None:
         f"capacity {sum(x.capacity for x in problem.sessions):,} (generated in {gen_s:.1f} s)"
     )
     print(
-        f"solver:   wall {wall:.2f} s, peak RSS {rss_peak:,.0f} MB "
-        f"(instance alone {rss_before:,.0f} MB)"
+        f"solver:   wall {wall:.2f} s, CPU {cpu:.2f} s (all threads), peak RSS "
+        f"{rss_peak:,.0f} MB (instance alone {rss_before:,.0f} MB), load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
 
     if args.check:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scheduler.factorize import lexorder
 from scheduler.network import Outcome
 from scheduler.prepared import I64, Prepared
 
@@ -29,22 +30,24 @@ def place_members(
     class_profile: I64,
     outcome: Outcome,
     session_day: I64,
+    class_order: I64 | None = None,
 ) -> I64:
     """The session of each member (-1: not booked).
 
     `member_class` is the class of each member in the round's `Demand` (-1: not
     in the round); `member_seniority` orders members, lower first (registration
-    time, then id).
+    time, then id). `class_order`, if given, is `members_by_class(member_class,
+    member_seniority)`, computed ahead.
     """
     n = len(member_class)
     result = np.full(n, -1, dtype=np.int64)
-    in_round = np.flatnonzero(member_class >= 0)
-    if len(in_round) == 0 or int(outcome.class_booked.sum()) == 0:
+    if not (member_class >= 0).any() or int(outcome.class_booked.sum()) == 0:
         return result
 
     # Members of each class in seniority order; the first `class_booked` are booked.
-    cls = member_class[in_round]
-    order = in_round[np.lexsort((member_seniority[in_round], cls))]
+    if class_order is None:
+        class_order = members_by_class(member_class, member_seniority)
+    order = class_order
     cls_sorted = member_class[order]
     starts = np.searchsorted(cls_sorted, np.arange(len(outcome.class_booked)))
     position = np.arange(len(order)) - starts[cls_sorted]
@@ -52,7 +55,7 @@ def place_members(
 
     # Inside a profile: higher group, then seniority, gets the preferred product.
     profile = class_profile[member_class[chosen]]
-    m = np.lexsort((member_seniority[chosen], member_group[chosen], profile))
+    m = lexorder([profile, member_group[chosen], member_seniority[chosen]])
     chosen = chosen[m]
     u = np.lexsort((outcome.pd_node, outcome.pd_position, outcome.pd_profile))
     unit_profile = np.repeat(outcome.pd_profile[u], outcome.pd_count[u])
@@ -61,7 +64,7 @@ def place_members(
         raise AssertionError("profile bookings do not match the booked classes")
 
     # Inside a demand node: higher group, then seniority, gets the earlier day.
-    k = np.lexsort((member_seniority[chosen], member_group[chosen], unit_dp))
+    k = lexorder([unit_dp, member_group[chosen], member_seniority[chosen]])
     members_by_dp = chosen[k]
     s = np.lexsort((outcome.ds_session, session_day[outcome.ds_session], outcome.ds_node))
     seat_dp = np.repeat(outcome.ds_node[s], outcome.ds_count[s])
@@ -70,6 +73,12 @@ def place_members(
         raise AssertionError("demand node bookings do not match its members")
     result[members_by_dp] = seat_session
     return result
+
+
+def members_by_class(member_class: I64, member_seniority: I64) -> I64:
+    """Indices of the members with a class (`member_class` >= 0), by class, then seniority."""
+    in_round = np.flatnonzero(member_class >= 0)
+    return in_round[lexorder([member_class[in_round], member_seniority[in_round]])]
 
 
 def hand_out_slots(
@@ -82,7 +91,7 @@ def hand_out_slots(
     n = len(booking_session)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((booking_seniority, booking_group, booking_session))
+    order = lexorder([booking_session, booking_group, booking_seniority])
     sessions = booking_session[order]
     first = np.searchsorted(sessions, sessions, side="left")
     rank = np.arange(n) - first

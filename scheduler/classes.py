@@ -64,7 +64,10 @@ def classify(prepared: Prepared) -> Classes:
     tier = (table.dose.astype(np.int64) < 2).astype(np.int64)
     rank = table.rank.astype(np.int64)
     group_key = tier * (int(rank.max(initial=1)) + 1) + rank
-    group_values, row_group = np.unique(group_key, return_inverse=True)
+    # Keys are small non-negative integers (rank >= 1): number them by counting.
+    present = np.bincount(group_key) > 0
+    group_values = np.flatnonzero(present)
+    row_group = (np.cumsum(present) - 1)[group_key]
     stride = int(rank.max(initial=1)) + 1
     group_keys = tuple((int(v) // stride, int(v) % stride) for v in group_values)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from scheduler.classes import REASON_CODE
+from scheduler.factorize import factorize
 from scheduler.network import Demand, Outcome
 from scheduler.prepared import I64, Prepared
 from scheduler.reach import reachable_sites
@@ -27,7 +28,6 @@ def profile_reasons(
     booked_per_session: I64,
 ) -> I64:
     """Reason code per profile, used for its members left unbooked."""
-    n_dp = len(outcome.dp_product)
     n_s, n_p, n_d = prepared.n_sites, prepared.n_products, prepared.n_days
     # Per (site, product, day): a session exists / has stock / has a free place.
     ses_site, ses_product, ses_day = (
@@ -43,19 +43,28 @@ def profile_reasons(
         np.add.at(flags[k], (ses_site[mask], ses_product[mask], ses_day[mask] + 1), 1)
     flags = np.cumsum(flags, axis=3)
 
-    pair_dp, pair_site = reachable_sites(
-        prepared, outcome.dp_municipality, outcome.dp_preferred_site
+    # Sites in reach depend on the municipality only: look them up once per
+    # (municipality, product, window), then add each node's previous site.
+    dp_p, dp_e, dp_hi = outcome.dp_product, outcome.dp_earliest, outcome.dp_latest + 1
+    base, first = factorize([outcome.dp_municipality, dp_p, dp_e, dp_hi])
+    pair_base, pair_site = reachable_sites(
+        prepared, outcome.dp_municipality[first], np.full(len(first), -1, dtype=np.int64)
     )
-    p = outcome.dp_product[pair_dp]
-    lo, hi = outcome.dp_earliest[pair_dp], outcome.dp_latest[pair_dp] + 1
-    in_window = flags[:, pair_site, p, hi] - flags[:, pair_site, p, lo] > 0
+    bf = first[pair_base]
+    p = dp_p[bf]
+    in_window = flags[:, pair_site, p, dp_hi[bf]] - flags[:, pair_site, p, dp_e[bf]] > 0
+    pref = np.flatnonzero(outcome.dp_preferred_site >= 0)
+    q_site, q_p = outcome.dp_preferred_site[pref], dp_p[pref]
+    at_pref = flags[:, q_site, q_p, dp_hi[pref]] - flags[:, q_site, q_p, dp_e[pref]] > 0
 
-    def any_per_dp(flag: np.ndarray) -> np.ndarray:
-        return np.bincount(pair_dp[flag], minlength=n_dp) > 0
+    def any_per_dp(k: int) -> np.ndarray:
+        hit = (np.bincount(pair_base[in_window[k]], minlength=len(first)) > 0)[base]
+        hit[pref] |= at_pref[k]
+        return hit
 
-    dp_session = any_per_dp(in_window[0])
-    dp_stock = any_per_dp(in_window[1])
-    dp_free = any_per_dp(in_window[2])
+    dp_session = any_per_dp(0)
+    dp_stock = any_per_dp(1)
+    dp_free = any_per_dp(2)
 
     def any_per_profile(flag: np.ndarray) -> np.ndarray:
         hits = demand.option_profile[flag[outcome.option_dp]]

@@ -5,7 +5,8 @@ Steps, each in its own module:
 1. `prepared` indexes the input; `classes` sorts citizens into priority groups
    and interchangeable classes, and gives timing and eligibility reasons.
 2. `network.solve_round` books the classes: lexicographic group counts by max
-   flow, then closeness/preference and days by one min-cost flow.
+   flow, then closeness/preference and days by a certified min-cost flow, both
+   on the network after an exact contraction (`contraction`, `certify`).
 3. `vials.consolidate` merges partial vials; `assign` names who goes where.
 4. `follow_up` books or plans the next dose of every series.
 5. `diagnose` gives the remaining reasons, `assign.hand_out_slots` the slots,
@@ -13,17 +14,22 @@ Steps, each in its own module:
 
 Deterministic: every order is an explicit sort on input values (ties broken by
 citizen id), and the flow solvers are deterministic for a given arc order.
+Two sorts that depend on the input alone (registration order, members by
+class) run on a second thread while the flows are solved; numpy releases the
+GIL while sorting, so they use the machine's other core.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
-from scheduler.assign import hand_out_slots, place_members
+from scheduler.assign import hand_out_slots, members_by_class, place_members
 from scheduler.classes import REASON_CODE, Classes, classify
 from scheduler.config import Config
 from scheduler.diagnose import profile_reasons
-from scheduler.factorize import factorize
+from scheduler.factorize import factorize, lexorder
 from scheduler.follow_up import follow_ups
 from scheduler.model import Problem
 from scheduler.network import Demand, solve_round
@@ -38,15 +44,20 @@ from scheduler.vials import consolidate
 def schedule(problem: Problem, config: Config | None = None) -> Schedule:
     """Book `problem`'s waiting citizens into its sessions (see the package docstring)."""
     cfg = config or Config()
-    prepared = prepare(problem, cfg)
-    classes = classify(prepared)
     table = problem.citizens
     n = len(table)
-    seniority = _seniority(table.ids, table.registered)
-
-    demand = _main_demand(prepared, classes)
-    capacity = prepared.session_capacity
-    outcome = solve_round(prepared, demand, capacity, prepared.stock_by_day)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The registration order, then the members of each class in that order,
+        # depend on nothing the flows decide; numpy sorts without the GIL, so
+        # they run on the second core while the network is built and solved.
+        seniority_job = pool.submit(_seniority, table.ids, table.registered)
+        prepared = prepare(problem, cfg)
+        classes = classify(prepared)
+        order_job = pool.submit(lambda: members_by_class(classes.row_class, seniority_job.result()))
+        demand = _main_demand(prepared, classes)
+        capacity = prepared.session_capacity
+        outcome = solve_round(prepared, demand, capacity, prepared.stock_by_day)
+        seniority, class_order = seniority_job.result(), order_job.result()
     if cfg.consolidate_vials:
         outcome = consolidate(prepared, outcome, capacity, prepared.stock_by_day)
     session_day = prepared.session_day.astype(np.int64)
@@ -57,6 +68,7 @@ def schedule(problem: Problem, config: Config | None = None) -> Schedule:
         demand.class_profile,
         outcome,
         session_day,
+        class_order,
     )
 
     main_booked = np.flatnonzero(row_session >= 0)
@@ -142,7 +154,7 @@ def _seniority(ids: np.ndarray, registered: np.ndarray) -> I64:
     n = len(ids)
     id_rank = np.empty(n, dtype=np.int64)
     id_rank[np.argsort(ids, kind="stable")] = np.arange(n)
-    order = np.lexsort((id_rank, registered.astype(np.int64)))
+    order = lexorder([registered.astype(np.int64), id_rank])
     out = np.empty(n, dtype=np.int64)
     out[order] = np.arange(n)
     return out

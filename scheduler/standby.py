@@ -16,6 +16,7 @@ import heapq
 
 import numpy as np
 
+from scheduler.factorize import lexorder
 from scheduler.network import Outcome
 from scheduler.prepared import I64, Prepared
 
@@ -46,7 +47,7 @@ def standby_lists(
 
     # Pool of each profile: its waiting members in call order. A member belongs
     # to one profile, so pools never share anyone.
-    order = np.lexsort((waiting_key, waiting_profile))
+    order = lexorder([waiting_profile, waiting_key])
     pool_member = order.tolist()
     pool_profile = waiting_profile[order]
     n_profiles = int(option_profile.max(initial=-1)) + 1
