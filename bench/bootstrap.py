@@ -9,9 +9,14 @@ not receive). A fresh site store then runs one sync round through the real
 hub's snapshot (`app.sync.snapshot`); ``--replay`` replays the change log
 instead, for comparison.
 
-Prints: wall time of the round, records stored, pages, bytes on the wire
-(each answer gzip-compressed as the hub sends it over HTTP), records/s, and
-whether the store holds exactly the roster.
+Each answer travels as over HTTP, without the sockets: the hub's service
+writes the JSON body and gzips it (as `central.api.routers.sync` does), the
+site inflates it and reads it into the wire models (as `app.sync.transport`
+does). Prints: wall time of the round with CPU seconds and the load average,
+split into the hub (answers built and gzipped; on PostgreSQL also the
+server's CPU, read from /proc), the site's decoding and the site's applying;
+records stored, pages, bytes on the wire (gzip), records/s, and whether the
+store holds exactly the roster.
 
     .venv/bin/python bench/bootstrap.py                                  # 50,000 citizens
     .venv/bin/python bench/bootstrap.py --db postgresql+psycopg://...    # hub on PostgreSQL
@@ -30,6 +35,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as Time
@@ -51,6 +58,7 @@ from central.db.bulk import insert_rows
 from central.services.context import Hub
 from central.services.records import upsert_change
 from central.services.sites import NewSite, add_site, parse_opening_hours
+from central.services.sync import snapshot as snapshot_service
 from central.services.sync.errors import SequenceGap
 from central.services.sync.in_process import InProcessTransport
 from central.settings import HubSettings
@@ -79,35 +87,104 @@ def _jmbg(n: int) -> str:
 
 
 @dataclass
-class Wire:
-    """The in-process transport, counting each answer's gzip size and the pages."""
+class Span:
+    """Wall and CPU seconds of this process spent in one part of the round."""
 
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    @contextmanager
+    def timing(self) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall += time.perf_counter() - wall
+            self.cpu += time.process_time() - cpu
+
+
+@dataclass
+class Wire:
+    """The hub's answers as HTTP carries them, without the sockets.
+
+    The hub's side is what `central.api.routers.sync` does (the service's
+    answer as JSON, gzip-compressed), the site's what `app.sync.transport`
+    does (inflate, read the JSON into the wire models). Counts the pages and
+    each answer's gzip size, and times the two sides.
+    """
+
+    hub: Hub
+    site_id: uuid.UUID
     inner: InProcessTransport
     replay: bool
     pages: int = 0
     bytes_received: int = 0
     records: int = 0
+    at_hub: Span = field(default_factory=Span)
+    decoding: Span = field(default_factory=Span)
 
-    def _count(self, body: str, records: int) -> None:
+    def _carry(self, body: bytes) -> bytes:
+        """The hub's gzip answer (timed as the hub's); the inflated body as the site reads it."""
+        with self.at_hub.timing():
+            sent = gzip.compress(body, compresslevel=6)
         self.pages += 1
-        self.records += records
-        self.bytes_received += len(gzip.compress(body.encode(), compresslevel=6))
+        self.bytes_received += len(sent)
+        return gzip.decompress(sent)
 
     def pull(self, cursor: str | None, limit: int) -> PullPage:
-        page = self.inner.pull(cursor, limit)
-        self._count(page.model_dump_json(), len(page.changes))
+        with self.at_hub.timing():
+            body = self.inner.pull(cursor, limit).model_dump_json().encode("utf-8")
+        received = self._carry(body)
+        with self.decoding.timing():
+            page = PullPage.model_validate_json(received)
+        self.records += len(page.changes)
         return page
 
     def snapshot(self, token: str | None, limit: int) -> SnapshotPage | None:
         if self.replay:
             return None  # as a hub without snapshots: the engine replays the log
-        page = self.inner.snapshot(token, limit)
-        if page is not None:
-            self._count(page.model_dump_json(), len(page.changes))
+        with self.at_hub.timing():
+            body = snapshot_service.snapshot_json(self.hub, self.site_id, token, limit=limit)
+        received = self._carry(body)
+        with self.decoding.timing():
+            page = SnapshotPage.model_validate_json(received)
+        self.records += len(page.changes)
         return page
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+class ServerCpu:
+    """CPU seconds of the PostgreSQL backends serving the hub (0 for SQLite: in this process).
+
+    Read from /proc, which works because the test cluster runs on this machine.
+    """
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._start = self._read()
+
+    def _read(self) -> dict[int, float]:
+        if self._hub.engine.dialect.name != "postgresql":
+            return {}
+        with self._hub.engine.connect() as connection:
+            pids = connection.scalars(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            ).all()
+        ticks = os.sysconf("SC_CLK_TCK")
+        seconds: dict[int, float] = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # not on this machine, or gone
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return seconds
+
+    def spent(self) -> float:
+        now = self._read()
+        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in now.items())
 
 
 @dataclass
@@ -179,8 +256,10 @@ def _book(hub: Hub, site_id: uuid.UUID, count: int, first_serial: int, renamed: 
                 citizen.hlc = later
                 renames.append(upsert_change(citizen, audience_site_id=site_id, hlc=later))
         with hub.sessions() as session, session.begin():
-            for model, rows in ((Citizen, citizens), (Appointment, appointments),
-                                (AppointmentEvent, events)):  # fmt: skip
+            tables: tuple[tuple[type[Any], list[Any]], ...] = (
+                (Citizen, citizens), (Appointment, appointments), (AppointmentEvent, events),
+            )  # fmt: skip
+            for model, rows in tables:
                 columns = [c.key for c in sa.inspect(model).column_attrs]
                 insert_rows(session, model, ({k: getattr(r, k) for k in columns} for r in rows))
             append_changes(session, changes + renames, START)
@@ -211,20 +290,31 @@ def main() -> int:
         print(f"set-up: {args.citizens} citizens at the new site, {args.other_sites} other "
               f"sites x {args.other_citizens} in {time.perf_counter() - t0:.1f} s")  # fmt: skip
         store = open_site_store(folder / "new-site.sqlite")
-        wire = Wire(InProcessTransport(hub, site_id, on_gap=_gap), replay=args.replay)
-        engine = SyncEngine(store, wire, clock=FixedClock(START), site_id=site_id)  # type: ignore[arg-type]
+        wire = Wire(hub, site_id, InProcessTransport(hub, site_id, on_gap=_gap), args.replay)
+        engine = SyncEngine(store, wire, clock=FixedClock(START), site_id=site_id)
+        server = ServerCpu(hub)
         load_before = os.getloadavg()[0]
         started, cpu = time.perf_counter(), time.process_time()
         report = engine.run_round(verify=False)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         load_after = os.getloadavg()[0]
+        server_cpu = server.spent()
         with session_scope(store, write=False) as session:
             held = set(session.scalars(sa.select(LocalCitizen.id)))
             appointments = session.scalar(sa.select(sa.func.count()).select_from(LocalAppointment))
         exact = held == roster.citizens and appointments == len(roster.citizens)
+        site_wall = wall - wire.at_hub.wall - wire.decoding.wall
+        site_cpu = cpu - wire.at_hub.cpu - wire.decoding.cpu
         print(f"mode:            {'replay of the change log' if args.replay else 'snapshot'}")
         print(f"wall time:       {wall:.2f} s ({cpu:.1f} s CPU in this process; load average "
               f"{load_before:.1f}-{load_after:.1f} on {os.cpu_count()} cores)")  # fmt: skip
+        print(f"  hub:           {wire.at_hub.wall:.2f} s wall, {wire.at_hub.cpu:.1f} s CPU "
+              f"(answers built and gzipped)"
+              + (f"; PostgreSQL server {server_cpu:.1f} s CPU" if server_cpu else ""))  # fmt: skip
+        print(f"  site decode:   {wire.decoding.wall:.2f} s wall, {wire.decoding.cpu:.1f} s CPU "
+              f"(inflate, read the JSON into wire models)")  # fmt: skip
+        print(f"  site apply:    {site_wall:.2f} s wall, {site_cpu:.1f} s CPU "
+              f"(applied and stored)")  # fmt: skip
         print(f"records served:  {wire.records} in {wire.pages} pages "
               f"({report.applied_here} stored, {len(report.skipped)} skipped)")  # fmt: skip
         print(f"records/s:       {wire.records / wall:.0f}")

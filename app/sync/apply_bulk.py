@@ -54,9 +54,11 @@ class _Refs:
     chunk's bulk insert.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, held: Mapping[type[Any], set[uuid.UUID]]) -> None:
         self._session = session
-        self._held: dict[type[Any], set[uuid.UUID]] = {}
+        self._held: dict[type[Any], set[uuid.UUID]] = {
+            model: set(ids) for model, ids in held.items()
+        }
 
     def prefetch(self, model: type[Any], ids: set[uuid.UUID]) -> None:
         known = self._held.setdefault(model, set())
@@ -235,15 +237,18 @@ def insert_new(
     table: str,
     entries: list[PulledChange],
     absent: Callable[[type[Any], uuid.UUID], bool],
+    held: Mapping[type[Any], set[uuid.UUID]] | None = None,
 ) -> tuple[list[uuid.UUID], list[PulledChange]]:
     """Insert `table`'s new records among `entries` in one bulk insert.
 
     `absent` tells whether the store does not hold a record (before this
-    call). Returns the ids inserted (the caller must no longer count them
-    absent) and the entries left to the appliers, in their order.
+    call); `held` names records known to be in the store (inserted earlier
+    in the same transaction), which need not be looked up. Returns the ids
+    inserted (the caller must no longer count them absent) and the entries
+    left to the appliers, in their order.
     """
     spec = BULK_TABLES[table]
-    refs = _Refs(ctx.session)
+    refs = _Refs(ctx.session, held or {})
     if spec.parent is not None:
         parent, key = spec.parent
         refs.prefetch(
@@ -277,9 +282,63 @@ def insert_new(
         inserted.append(entry.record_id)
         refs.inserted(spec.model, entry.record_id)
     if rows:
-        # Core, not the ORM: the rows carry every column (see `_CITIZEN_LISTS`).
-        ctx.session.connection().execute(sa.insert(spec.model.__table__), rows)
+        _insert_rows(ctx.session.connection(), spec.model.__table__, rows)
     return inserted, rest
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """One table's INSERT as the driver runs it, and each column's conversion to stored form."""
+
+    sql: str
+    keys: tuple[str, ...]
+    to_stored: tuple[Callable[[Any], Any] | None, ...]
+
+
+_inserts: dict[tuple[str, str, frozenset[str]], _Insert] = {}
+
+
+def _insert_rows(connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` (each with the same columns) with one executemany.
+
+    What a Core ``insert`` does, without its per-row work: each value goes
+    through the bind processor SQLAlchemy would apply (the column type's,
+    for this dialect), so the stored form is the same, and the driver gets
+    plain tuples. A column left out is stored NULL, so it must have no
+    Python-side default (Core would apply it; the makers fill those, see
+    `_CITIZEN_LISTS`): raises `TypeError` otherwise, a programming error.
+    """
+    dialect = connection.dialect
+    given = frozenset(rows[0])
+    statement = _inserts.get((dialect.name, table.name, given))
+    if statement is None:
+        statement = _compile_insert(dialect, table, given)
+        _inserts[(dialect.name, table.name, given)] = statement
+    # Column by column: one comprehension per column costs less than a generator per row.
+    stored = [
+        [row[key] for row in rows] if convert is None else [convert(row[key]) for row in rows]
+        for key, convert in zip(statement.keys, statement.to_stored, strict=True)
+    ]
+    connection.exec_driver_sql(statement.sql, list(zip(*stored, strict=True)))
+
+
+def _compile_insert(dialect: sa.Dialect, table: sa.Table, given: frozenset[str]) -> _Insert:
+    columns = {column.key: column for column in table.columns}
+    defaulted = sorted(
+        key for key, column in columns.items() if key not in given and column.default is not None
+    )
+    if defaulted or not given <= set(columns):
+        raise TypeError(f"{table.name}: rows must give {defaulted} and only its columns")
+    keys = [key for key in columns if key in given]
+    compiled = sa.insert(table).compile(dialect=dialect, column_keys=keys)
+    order = tuple(compiled.positiontup or ())
+    if sorted(order) != sorted(keys):
+        raise TypeError(f"{table.name}: unexpected INSERT parameters {order}")
+    return _Insert(
+        compiled.string,
+        order,
+        tuple(columns[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order),
+    )
 
 
 _MAKERS: Final[Mapping[str, _RowMaker]] = {

@@ -92,7 +92,7 @@ def _apply_chunk(
     for table, group in groupby(ordered, key=lambda change: change.table):
         entries = list(group)
         if table in BULK_TABLES:
-            inserted, entries = insert_new(ctx, table, entries, session.is_absent)
+            inserted, entries = insert_new(ctx, table, entries, session.is_absent, session.inserted)
             session.now_held(BULK_TABLES[table].model, inserted)
             applied += len(inserted)
         for change in entries:
@@ -157,6 +157,8 @@ class _ChunkSession(Session):
         super().__init__(*args, **kwargs)
         self._absent = absent
         self._added: dict[_Key, object] = {}
+        self.inserted: dict[type[Any], set[uuid.UUID]] = {}
+        """Records inserted behind the ORM's back in this chunk, by model."""
 
     def add(self, instance: object, _warn: bool = True) -> None:
         super().add(instance, _warn=_warn)
@@ -174,6 +176,7 @@ class _ChunkSession(Session):
         """Records inserted behind the ORM's back: `get` must ask the store for them."""
         for record_id in record_ids:
             self._absent.discard((entity, (record_id,)))
+        self.inserted.setdefault(entity, set()).update(record_ids)
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         key = (entity, ident if isinstance(ident, tuple) else (ident,))

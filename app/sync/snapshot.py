@@ -19,8 +19,11 @@ bootstrapped by replaying the log, as before.
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
 
@@ -83,13 +86,14 @@ def bootstrap(
         return None
     total = ApplyReport()
     while True:
-        page = source.snapshot(token, page_size)
-        if page is None:
-            return None
-        now = clock.now()
-        with session_scope(engine) as session:
-            report = apply_in_chunks(session, site_id, page.changes, now)
-            _store_position(session, page, now)
+        with _collector_paused():
+            page = source.snapshot(token, page_size)
+            if page is None:
+                return None
+            now = clock.now()
+            with session_scope(engine) as session:
+                report = apply_in_chunks(session, site_id, page.changes, now)
+                _store_position(session, page, now)
         total.applied += report.applied
         total.unchanged += report.unchanged
         total.skipped.extend(report.skipped)
@@ -97,6 +101,26 @@ def bootstrap(
             log.info("bootstrapped from the hub's snapshot: %s records", total.applied)
             return total
         token = page.next_token
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a page is read and applied.
+
+    A page is thousands of records, each a few dicts and strings; allocating
+    them sets off the collector's youngest-generation pass over and over,
+    which took a fifth of a bootstrap (measured: 50,000 citizens, about 2 s
+    of 10 CPU seconds). Reference counting frees nearly all of it anyway;
+    whatever forms a cycle is collected once the collector is on again,
+    between pages.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _store_position(session: Session, page: SnapshotPage, now: datetime) -> None:

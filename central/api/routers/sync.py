@@ -152,8 +152,8 @@ def snapshot(
     limit: Annotated[int, Query(ge=1, le=SNAPSHOT_PAGE)] = SNAPSHOT_PAGE,
 ) -> Response:
     """The latest state of every record concerning this site, paginated; then pull from `cursor`."""
-    page = snapshot_service.snapshot(hub, principal.site_id, token, limit=limit)
-    return _json_body(request, page.model_dump_json().encode("utf-8"))
+    body = snapshot_service.snapshot_json(hub, principal.site_id, token, limit=limit)
+    return _json_body(request, body)
 
 
 GZIP_FROM_BYTES: Final = 1024

@@ -20,6 +20,8 @@ from app.local_db.models.site import Setting
 from app.local_db.models.sync import SyncState
 from app.local_db.unit_of_work import session_scope
 from app.sync import snapshot
+from app.sync.apply import apply_changes
+from app.sync.apply_chunks import apply_in_chunks
 from app.sync.engine import SyncEngine
 from app.sync.errors import HubUnreachable
 from app.sync.snapshot import SNAPSHOT_TOKEN_SETTING, SnapshotSource
@@ -207,3 +209,40 @@ def test_an_interrupted_bootstrap_resumes_and_stores_the_cursor_last(world: Worl
     _sync(world, site.engine)
     assert _contents(engine.engine) == _contents(site.store)
     engine.engine.dispose()
+
+
+def _stored(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows as SQLite holds them (no type conversion on the way out)."""
+    with engine.connect() as connection:
+        return {
+            model.__tablename__: list(
+                connection.exec_driver_sql(f"SELECT * FROM {model.__tablename__} ORDER BY id")
+            )
+            for model in (Citizen, Appointment, AppointmentEvent, DoseRecord)
+        }
+
+
+def test_rows_inserted_in_bulk_are_stored_as_the_appliers_store_them(world: World) -> None:
+    site, other = world.add_site("SN-01"), world.add_site("SN-02")
+    _history(world, site, other)
+    inner = InProcessTransport(world.hub, site.site_id, on_gap=gap_to_restore)
+    changes = []
+    token = None
+    while True:
+        page = inner.snapshot(token, 4)
+        assert page is not None
+        changes += page.changes
+        if (token := page.next_token) is None:
+            break
+    stores = {}
+    for name, apply in (("bulk", apply_in_chunks), ("one_by_one", apply_changes)):
+        stores[name] = open_site_store(world.folder / f"{name}.sqlite")
+        with session_scope(stores[name]) as session:
+            report = apply(session, site.site_id, changes, site.clock.now())
+        assert not report.skipped
+    bulk, one_by_one = _stored(stores["bulk"]), _stored(stores["one_by_one"])
+    assert len(bulk["citizens"]) == 12
+    assert len(bulk["dose_records"]) == 1
+    assert bulk == one_by_one
+    for engine in stores.values():
+        engine.dispose()
