@@ -4,7 +4,8 @@
 is waiting (`demand`), what sites can offer (`capacity`), runs
 `scheduler.schedule`, and writes appointments, their events, change-log
 entries for the sites' pulls, invitations (`invitations`) and the reasons of
-everyone not booked, in one transaction; it returns a `summary.RunSummary`.
+everyone not booked, in one transaction (`writes`, column by column, with
+JSON texts from `json_text` templates); it returns a `summary.RunSummary`.
 `status.schedule_status` answers where one citizen stands, for
 ``GET /v1/citizens/{id}/schedule-status``; `cli.schedule` is
 ``imuno-hub schedule``.

@@ -63,19 +63,31 @@ def slot_grid(site: Site, day: date) -> list[time]:
 
 @dataclass
 class SlotBook:
-    """Free places per slot of one site and day; seats bookings in time order."""
+    """Free places per slot of one site and day; seats bookings in time order.
+
+    Places are only ever taken, so the slots before the first one with a free
+    place stay full: seating resumes from there instead of searching again.
+    """
 
     free: dict[time, int]
+    _order: list[time] = field(init=False, repr=False)
+    _next: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._order = sorted(self.free)
 
     def total(self) -> int:
         return sum(self.free.values())
 
     def seat(self) -> time:
         """The earliest slot with a free place, taking the place."""
-        for slot in sorted(self.free):
-            if self.free[slot] > 0:
-                self.free[slot] -= 1
+        order, free = self._order, self.free
+        while self._next < len(order):
+            slot = order[self._next]
+            if free[slot] > 0:
+                free[slot] -= 1
                 return slot
+            self._next += 1
         raise AssertionError("more bookings than free places: the sessions were built wrong")
 
 

@@ -25,15 +25,16 @@ a national run evaluates each distinct combination once.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 from central.db import (
@@ -321,30 +322,62 @@ def waiting_citizens(
     start: date,
     appointments: list[ExistingAppointment],
 ) -> list[WaitingCitizen]:
-    """Every citizen waiting for a dose on `start`, in registration order."""
+    """Every citizen waiting for a dose on `start`, in registration order.
+
+    Birth dates and the JSON columns are read raw and decoded once per
+    distinct value, and a citizen with no dose yet gets the answer of the
+    first citizen of the same age, claimed group, conditions and preferences
+    (what `Demand.answer` depends on): a national run reads millions of rows
+    that share a few thousand answers.
+    """
     doses = effective_doses(session)
     held: dict[uuid.UUID, int] = {}
     for a in appointments:
         if a.status in STANDING:
             held[a.citizen_id] = max(held.get(a.citizen_id, 0), a.dose_number)
     demand = Demand(rules, start)
-    out: list[WaitingCitizen] = []
-    rows = session.execute(
+    table = Citizen.__table__
+    rows = session.connection().execute(
         select(
-            Citizen.id,
-            Citizen.birth_date,
-            Citizen.priority_group,
-            Citizen.conditions,
-            Citizen.vaccine_preferences,
-            Citizen.municipality,
-            Citizen.registered_at,
+            table.c.id,
+            type_coerce(table.c.birth_date, String),  # raw: text on SQLite, a date on PostgreSQL
+            table.c.priority_group,
+            cast(table.c.conditions, Text),
+            cast(table.c.vaccine_preferences, Text),
+            table.c.municipality,
+            type_coerce(table.c.registered_at, String),  # raw, as the birth date
         )
-        .where(Citizen.withdrawn_at.is_(None))
-        .order_by(Citizen.registered_at, Citizen.id)
+        .where(table.c.withdrawn_at.is_(None))
+        .order_by(table.c.registered_at, table.c.id)
     )
-    for citizen_id, birth, group, conditions, preferences, municipality, registered in rows:
-        history = doses.get(citizen_id, [])
-        answer = demand.answer(birth, group, conditions or (), preferences or (), history)
+    births: dict[object, tuple[date, int]] = {}
+    lists: dict[str | None, tuple[str, ...]] = {None: ()}
+    first_doses: dict[tuple[object, ...], Answer | None] = {}
+    out: list[WaitingCitizen] = []
+    for citizen_id, birth_raw, group, conditions, preferences, municipality, registered in rows:
+        history = doses.get(citizen_id)
+        birth, age = _birth(births, birth_raw, start)
+        if history is None:
+            # What `Demand.answer` depends on (its own cache key), before decoding.
+            key = (age, group, conditions, preferences)
+            if key in first_doses:
+                answer = first_doses[key]
+            else:
+                answer = first_doses[key] = demand.answer(
+                    birth,
+                    group,
+                    _json_list(lists, conditions),
+                    _json_list(lists, preferences),
+                    [],
+                )
+        else:
+            answer = demand.answer(
+                birth,
+                group,
+                _json_list(lists, conditions),
+                _json_list(lists, preferences),
+                history,
+            )
         if answer is None or held.get(citizen_id, 0) >= answer.dose_number:
             continue
         out.append(
@@ -356,9 +389,35 @@ def waiting_citizens(
                 latest=answer.latest,
                 municipality=municipality,
                 rank=answer.rank,
-                registered=registered,
+                registered=_instant(registered),
                 last_site_id=history[-1].site_id if history else None,
                 ineligible_rule=answer.ineligible_rule,
             )
         )
     return out
+
+
+def _birth(memo: dict[object, tuple[date, int]], raw: object, on: date) -> tuple[date, int]:
+    """A birth date read raw (ISO text on SQLite, a date from PostgreSQL's driver),
+    and the age on `on`."""
+    found = memo.get(raw)
+    if found is None:
+        birth = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+        found = memo[raw] = (birth, age_on(birth, on))
+    return found
+
+
+def _instant(raw: object) -> datetime:
+    """An instant read raw, as `central.db.types.UTCDateTime` reads it: UTC wall
+    time as text on SQLite, an aware datetime from PostgreSQL's driver."""
+    if isinstance(raw, datetime):
+        return raw.astimezone(UTC)
+    return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
+
+
+def _json_list(memo: dict[str | None, tuple[str, ...]], text: str | None) -> tuple[str, ...]:
+    """A JSON list of codes read as text (SQL NULL: none)."""
+    found = memo.get(text)
+    if found is None:
+        found = memo[text] = tuple(json.loads(text or "null") or ())
+    return found

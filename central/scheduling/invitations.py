@@ -44,9 +44,9 @@ _FOLD: Final = str.maketrans({"đ": "dj", "Đ": "Dj"})
 
 @dataclass(frozen=True)
 class Invitation:
-    """What an invitation says."""
+    """What an invitation says (`appointment_id` as a UUID or its canonical text)."""
 
-    appointment_id: uuid.UUID
+    appointment_id: uuid.UUID | str
     citizen_name: str
     day: date
     slot_start: time
@@ -56,8 +56,14 @@ class Invitation:
     dose_number: int
 
 
+@cache
 def _day(value: date) -> str:
     return f"{value.day:02d}.{value.month:02d}.{value.year}."
+
+
+@cache
+def _clock(value: time) -> str:
+    return value.strftime("%H:%M")
 
 
 def without_diacritics(text: str) -> str:
@@ -75,6 +81,13 @@ def _sms_template() -> str:
 
 
 @cache
+def _email_template() -> str:
+    """The Serbian e-mail template, looked up once."""
+    fields = ("name", "day", "time", "site", "address", "vaccine", "dose", "appointment_id")
+    return translate(EMAIL_CODE, "sr-Latn", EMAIL_TEMPLATE, **{f: "{" + f + "}" for f in fields})
+
+
+@cache
 def _folded(text: str) -> str:
     return without_diacritics(text)
 
@@ -83,7 +96,7 @@ def sms_text(invitation: Invitation) -> str:
     """The SMS, at most `SMS_LIMIT` characters when the fixed parts allow it."""
     params = {
         "day": _day(invitation.day),
-        "time": invitation.slot_start.strftime("%H:%M"),
+        "time": _clock(invitation.slot_start),
         "vaccine": _folded(invitation.vaccine),
         "dose": invitation.dose_number,
         "appointment_id": str(invitation.appointment_id),
@@ -100,13 +113,10 @@ def sms_text(invitation: Invitation) -> str:
 
 def email_text(invitation: Invitation) -> str:
     """The e-mail, a subject line and the body, in Serbian Latin."""
-    return translate(
-        EMAIL_CODE,
-        "sr-Latn",
-        EMAIL_TEMPLATE,
+    return _email_template().format(
         name=invitation.citizen_name,
         day=_day(invitation.day),
-        time=invitation.slot_start.strftime("%H:%M"),
+        time=_clock(invitation.slot_start),
         site=invitation.site_name,
         address=invitation.site_address,
         vaccine=invitation.vaccine,
