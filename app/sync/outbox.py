@@ -17,7 +17,6 @@ deleted together when the hub answers, and new rows get higher seqs.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,31 +67,47 @@ class Batch:
     records: tuple[WireRecord, ...]
 
 
-def _wire(entry: OutboxEntry) -> WireRecord:
-    return WireRecord(
-        kind=entry.table_name,
-        id=entry.record_id,
-        op=entry.op.value,
-        outbox_seq=entry.seq,
-        payload=entry.payload,
-    )
+_STORED_SIZE = sa.func.length(sa.cast(OutboxEntry.payload, sa.Text)).label("size")
+"""The stored JSON text's length: the payload's share of the batch's bytes."""
+_RECORD_OVERHEAD = 200
+"""Bytes of a wire record beside its payload (kind, ids, seq, keys)."""
 
 
-def _batch(entries: Sequence[OutboxEntry]) -> Batch:
-    first, last = entries[0], entries[-1]
+_TABLE: sa.Table = OutboxEntry.__table__  # type: ignore[assignment]
+"""Claims are plain UPDATEs of the table (no ORM objects are loaded to keep in step)."""
+
+# The ids as stored (32 hex digits on SQLite), not as UUID objects: the key
+# hashes their bytes and pydantic parses the record's id faster than uuid.UUID.
+_COLUMNS = (
+    OutboxEntry.seq,
+    sa.type_coerce(OutboxEntry.id, sa.String).label("id"),
+    OutboxEntry.table_name,
+    sa.type_coerce(OutboxEntry.record_id, sa.String).label("record_id"),
+    OutboxEntry.op,
+    OutboxEntry.payload,
+)
+
+
+def _batch(rows: Sequence[sa.Row[Any]]) -> Batch:
+    first_seq, last_seq = rows[0].seq, rows[-1].seq
     # The key names the exact rows: a restored outbox that reuses the seqs of an
     # acknowledged batch with other rows must not be answered with that batch's answer.
-    rows = hashlib.sha256(b"".join(entry.id.bytes for entry in entries)).hexdigest()[:32]
+    digest = hashlib.sha256(b"".join(bytes.fromhex(row.id) for row in rows)).hexdigest()[:32]
     return Batch(
-        key=f"ob-{first.seq}-{last.seq}-{rows}",
-        first_seq=first.seq,
-        last_seq=last.seq,
-        records=tuple(_wire(entry) for entry in entries),
+        key=f"ob-{first_seq}-{last_seq}-{digest}",
+        first_seq=first_seq,
+        last_seq=last_seq,
+        records=tuple(
+            WireRecord(
+                kind=row.table_name,
+                id=row.record_id,
+                op=row.op.value,
+                outbox_seq=row.seq,
+                payload=row.payload,
+            )
+            for row in rows
+        ),
     )
-
-
-def _size(entry: OutboxEntry) -> int:
-    return len(json.dumps(entry.payload, separators=(",", ":"), default=str)) + 200
 
 
 def claim_batch(
@@ -105,31 +120,39 @@ def claim_batch(
     """The batch to push next: the one already claimed (a retry), else a new one.
 
     Call in a write transaction and commit before sending. None when the
-    outbox is empty.
+    outbox is empty. Set-wise: one read of the rows, one UPDATE marking them.
+
+    The byte budget is counted on the stored JSON text (ASCII-escaped, with
+    spaces), never shorter than the compact UTF-8 JSON sent on the wire.
     """
-    claimed = session.scalars(
-        sa.select(OutboxEntry).where(OutboxEntry.attempts > 0).order_by(OutboxEntry.seq)
+    claimed = session.execute(
+        sa.select(*_COLUMNS).where(OutboxEntry.attempts > 0).order_by(OutboxEntry.seq)
     ).all()
     if claimed:
-        for entry in claimed:
-            entry.attempts += 1
-            entry.last_attempt_at = now
+        session.execute(
+            sa.update(_TABLE)
+            .where(_TABLE.c.attempts > 0)
+            .values(attempts=_TABLE.c.attempts + 1, last_attempt_at=now)
+        )
         return _batch(claimed)
-    head = session.scalars(
-        sa.select(OutboxEntry).order_by(OutboxEntry.seq).limit(max_records)
+    head = session.execute(
+        sa.select(*_COLUMNS, _STORED_SIZE).order_by(OutboxEntry.seq).limit(max_records)
     ).all()
-    chosen: list[OutboxEntry] = []
+    chosen: list[sa.Row[Any]] = []
     size = 0
-    for entry in head:
-        size += _size(entry)
+    for row in head:
+        size += int(row.size or 0) + _RECORD_OVERHEAD
         if chosen and size > max_bytes:
             break
-        chosen.append(entry)
+        chosen.append(row)
     if not chosen:
         return None
-    for entry in chosen:
-        entry.attempts = 1
-        entry.last_attempt_at = now
+    # The chosen rows are the head of the outbox: exactly the rows up to the last one.
+    session.execute(
+        sa.update(_TABLE)
+        .where(_TABLE.c.seq <= chosen[-1].seq)
+        .values(attempts=1, last_attempt_at=now)
+    )
     return _batch(chosen)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -61,7 +62,11 @@ class Transport(Protocol):
 
 @dataclass
 class WireStats:
-    """Bytes and requests on the wire, for the benchmark and the round report."""
+    """Bytes and requests on the wire, for the benchmark and the round report.
+
+    Bytes as sent: a gzip answer counts compressed (its Content-Length), not
+    as `requests` hands it over inflated.
+    """
 
     requests: int = 0
     bytes_sent: int = 0
@@ -78,6 +83,16 @@ class HttpTransport:
     read_timeout_s: float = 60.0
     session: requests.Session = field(default_factory=requests.Session)
     stats: WireStats = field(default_factory=WireStats)
+
+    def __post_init__(self) -> None:
+        if self.session.trust_env:
+            # requests re-reads proxy and CA settings from the environment on
+            # every request (a tenth of a site's sync CPU); read them once.
+            self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle and self.session.verify is True:
+                self.session.verify = bundle
+            self.session.trust_env = False
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -97,7 +112,7 @@ class HttpTransport:
         self.stats.requests += 1
         body = kwargs.get("data")
         self.stats.bytes_sent += len(body) if isinstance(body, bytes) else 0
-        self.stats.bytes_received += len(response.content)
+        self.stats.bytes_received += _wire_length(response)
         if response.status_code >= 500 or response.status_code == 429:
             raise HubUnreachable(detail=f"HTTP {response.status_code}")
         return response
@@ -191,3 +206,11 @@ def _json(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _wire_length(response: requests.Response) -> int:
+    """The body's length on the wire: Content-Length, else the (inflated) content's."""
+    try:
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return len(response.content)

@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from central.db import ChangeLog, DoseRecord, Quarantine
+from central.db import Appointment, ChangeLog, DoseRecord, Quarantine
+from central.db import AppointmentEvent as HubEvent
+from central.services.appointments import latest_kind
+from central.services.records import upsert_change
 from central.services.sync.kinds import ApplyContext, registry
 from central.services.sync.push import push_batch
 from domain.ids import uuid7
@@ -217,3 +220,114 @@ def test_doses_before_their_citizen_in_a_batch_still_find_it(world: World) -> No
         )
     # The citizen is announced before its doses: a pulling site can hold them.
     assert tables == ["citizens", "dose_records", "dose_records", "dose_records"]
+
+
+def _event(appointment_id: uuid.UUID, kind: str, minute: int, **changes: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": str(uuid7()),
+        "appointment_id": str(appointment_id),
+        "kind": kind,
+        "occurred_at": (NOW + timedelta(minutes=minute)).isoformat(),
+        "reason": None,
+        "new_appointment_id": None,
+        "recorded_by": None,
+        "created_at": (NOW + timedelta(minutes=minute)).isoformat(),
+    }
+    payload.update(changes)
+    return payload
+
+
+def _status(world: World, appointment_id: uuid.UUID) -> str | None:
+    with world.hub.read_sessions() as session:
+        return session.scalar(
+            sa.select(latest_kind())
+            .select_from(Appointment)
+            .where(Appointment.id == appointment_id)
+        )
+
+
+def test_a_batch_of_appointment_events_answers_each_as_one_by_one_would(world: World) -> None:
+    site, other = world.add_site("PB-01"), world.add_site("PB-02")
+    citizen = world.hub_citizen()
+    mine = world.book(citizen.id, site)
+    theirs = world.book(world.hub_citizen().id, other)
+    done = _event(mine, "done", 9)
+    checked_in = _event(mine, "checked_in", 1)
+    payloads = [
+        done,  # before its check-in on purpose: the status is by precedence
+        checked_in,
+        dict(done),  # the same event again: duplicate
+        {**checked_in, "kind": "no_show"},  # same id, other details: conflict
+        _event(uuid7(), "checked_in", 2),  # unknown appointment
+        _event(theirs, "checked_in", 2),  # another site's appointment
+        _event(mine, "rescheduled", 3, new_appointment_id=str(uuid7())),  # unknown new one
+        {**_event(mine, "checked_in", 4), "kind": "vaccinated"},  # invalid payload
+        _event(mine, "no_show", 5),  # after done: stored, the status stays done
+    ]
+    records = [_record(p, seq, kind="appointment_event") for seq, p in enumerate(payloads, 1)]
+    expected = _one_by_one(world, site, records)
+    with world.hub.sessions() as session, session.begin():
+        response = push_batch(session, site.site_id, _request(records), now=NOW)
+    assert [(r.status, r.reason) for r in response.results] == expected
+    assert [(r.status, r.reason) for r in response.results] == [
+        (RecordStatus.APPLIED, None),
+        (RecordStatus.APPLIED, None),
+        (RecordStatus.DUPLICATE, None),
+        (RecordStatus.QUARANTINED, "conflicting_payload"),
+        (RecordStatus.QUARANTINED, "unknown_appointment"),
+        (RecordStatus.QUARANTINED, "other_site_appointment"),
+        (RecordStatus.QUARANTINED, "unknown_appointment"),
+        (RecordStatus.QUARANTINED, "invalid_payload"),
+        (RecordStatus.APPLIED, None),
+    ]
+    assert _status(world, mine) == "done"
+    assert _status(world, theirs) == "scheduled"
+    applied = [records[i].id for i in (0, 1, 8)]
+    with world.hub.read_sessions() as session:
+        stored = session.scalars(
+            sa.select(HubEvent).where(HubEvent.id.in_(applied)).order_by(HubEvent.id)
+        ).all()
+        logged = session.execute(
+            sa.select(ChangeLog.record_id, ChangeLog.audience_site_id, ChangeLog.payload)
+            .where(ChangeLog.table_name == "appointment_events", ChangeLog.record_id.in_(applied))
+            .order_by(ChangeLog.seq)
+        ).all()
+    assert {row.created_by for row in stored} == {f"site:{site.site_id}"}
+    assert {row.origin_site_id for row in stored} == {site.site_id}
+    # Announced back to the site in batch order, as the hub's row (`upsert_change`).
+    assert [(rid, aud) for rid, aud, _ in logged] == [(rid, site.site_id) for rid in applied]
+    by_id = {row.id: row for row in stored}
+    assert [payload for _, _, payload in logged] == [
+        upsert_change(by_id[rid], audience_site_id=site.site_id).payload for rid in applied
+    ]
+    assert world.hub_count(Quarantine) == 5
+
+
+@pytest.mark.postgres
+def test_an_event_the_database_refuses_is_quarantined_alone(pg_url: str, tmp_path: Path) -> None:
+    # PostgreSQL text refuses a NUL character (SQLite stores it): only there is it refused.
+    world = World(pg_url, tmp_path)
+    try:
+        site = world.add_site("PB-01")
+        appointment = world.book(world.hub_citizen().id, site)
+        payloads = [
+            _event(appointment, "checked_in", 1),
+            _event(appointment, "no_show", 2, reason="nul \x00 byte"),
+            _event(appointment, "done", 3),
+        ]
+        records = [_record(p, seq, kind="appointment_event") for seq, p in enumerate(payloads, 1)]
+        with world.hub.sessions() as session, session.begin():
+            response = push_batch(session, site.site_id, _request(records), now=NOW)
+        assert [(r.status, r.reason) for r in response.results] == [
+            (RecordStatus.APPLIED, None),
+            (RecordStatus.QUARANTINED, "refused_by_database"),
+            (RecordStatus.APPLIED, None),
+        ]
+        assert _status(world, appointment) == "done"
+        with world.hub.read_sessions() as session:
+            kept = session.scalars(sa.select(Quarantine)).one()
+        # Kept for a person to read: the NUL the database refuses is shown as a symbol.
+        assert kept.payload["payload"]["reason"] == "nul \u2400 byte"
+        assert "NUL" in kept.detail
+    finally:
+        world.close()

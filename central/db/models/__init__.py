@@ -14,7 +14,7 @@ from central.db.models.certificates import Csca, IssuedCertificate, SignerCertif
 from central.db.models.clinical import Appointment, AppointmentEvent, DoseRecord, SchedulerRun
 from central.db.models.lots import Lot, Recall, Vial, VialEvent
 from central.db.models.messaging import NotificationOutbox
-from central.db.models.people import Citizen, Registration
+from central.db.models.people import Citizen, CitizenAlias, Registration
 from central.db.models.scheduling import SecondDosePlan, StandbyEntry
 from central.db.models.security import (
     EnrolmentCode,
@@ -64,6 +64,7 @@ __all__ = [
     "ChangeLog",
     "ChangeLogCounter",
     "Citizen",
+    "CitizenAlias",
     "ConflictLog",
     "Csca",
     "Delivery",

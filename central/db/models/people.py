@@ -69,3 +69,22 @@ class Registration(SyncedRecord, Base):
     hlc: Mapped[str] = mapped_column(hlc_string())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CitizenAlias(Base):
+    """Another id a site gave a citizen the hub already knew: one person, two ids.
+
+    A site registering a walk-in offline gives the person a new id; when the
+    hub already holds that JMBG, the person is one citizen. The hub merges the
+    site's write into the citizen it holds (identity differences go to the
+    conflict log) and records the site's id here, so every record the site
+    sends under it (the dose, the walk-in appointment, a certificate) lands on
+    the one citizen. Rows are never changed or deleted.
+    """
+
+    __tablename__ = "citizen_aliases"
+
+    alias_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("citizens.id"), index=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("sites.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,15 +4,23 @@ Sync rule 2: a re-sent record with the same id and payload is a duplicate
 (a no-op); the same id with another payload is quarantined and reported.
 The hub keeps each record's ``payload_hash`` (hex SHA-256 of its canonical
 wire form, `domain.wire.payload_hash`) to tell the two apart.
+
+Set-wise handlers (`kinds.BatchHandler`) look up a whole batch's ids at once
+with `among`: ``= ANY(array)`` on PostgreSQL, one parameter whatever the
+batch's size (an ``IN`` list of hundreds of parameters is re-parsed by the
+driver on every call), ``IN`` elsewhere.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Uuid, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from central.db import ChangeLog, ChangeOp, NewChange
 from central.services.sync.kinds import ApplyContext, Outcome
@@ -82,3 +90,37 @@ def echoed_payload_hash(ctx: ApplyContext, table: str, record_id: uuid.UUID) -> 
         .limit(1)
     )
     return None if payload is None else payload_hash(payload)
+
+
+def among(
+    session: Session, column: InstrumentedAttribute[uuid.UUID], ids: Collection[uuid.UUID]
+) -> ColumnElement[bool]:
+    """``column IN ids`` for a UUID column, as one array parameter on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Uuid(as_uuid=True))))
+    return column.in_(ids)
+
+
+def existing(
+    session: Session,
+    column: InstrumentedAttribute[uuid.UUID],
+    values: Iterable[uuid.UUID | None],
+) -> set[uuid.UUID]:
+    """Which of `values` (None left out) the UUID `column` holds, in one query."""
+    wanted = {value for value in values if value is not None}
+    if not wanted:
+        return set()
+    return set(session.scalars(select(column).where(among(session, column, wanted))))
+
+
+def stored_hashes(
+    session: Session,
+    id_column: InstrumentedAttribute[uuid.UUID],
+    hash_column: InstrumentedAttribute[str],
+    ids: Collection[uuid.UUID],
+) -> dict[uuid.UUID, str]:
+    """The payload hash of each of `ids` the table already holds, in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(select(id_column, hash_column).where(among(session, id_column, ids)))
+    return dict(rows.all())

@@ -22,6 +22,7 @@ detail.
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from central.db import Citizen, DoseRecord, IssuedCertificate, SignerCertificate
 from central.services.records import audit
+from central.services.sync.citizen_aliases import resolve_citizen
 from central.services.sync.kinds import ApplyContext, Outcome
 from domain.certificates.errors import InvalidUvci
 from domain.certificates.uvci import parse_uvci
@@ -47,9 +49,10 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     if issued.id != record.id:
         return Outcome.quarantined("invalid_payload", "the payload's id is not the record's id")
     session = ctx.session
+    citizen_id = resolve_citizen(session, issued.citizen_id)  # a walk-in's id at its site
     existing = session.get(IssuedCertificate, issued.id)
     if existing is not None:
-        if _same(existing, issued):
+        if _same(existing, issued, citizen_id):
             return Outcome(RecordStatus.DUPLICATE)
         return Outcome.quarantined(
             "conflicting_payload",
@@ -63,14 +66,14 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
         return Outcome.quarantined(
             "duplicate_uvci", f"the UVCI {issued.uvci} is already held for another certificate"
         )
-    if session.get(Citizen, issued.citizen_id) is None:
+    if session.get(Citizen, citizen_id) is None:
         return Outcome.quarantined("unknown_citizen", f"no citizen {issued.citizen_id} at the hub")
     dose = session.get(DoseRecord, issued.dose_record_id)
     if dose is None:
         return Outcome.quarantined(
             "unknown_dose", f"the certified dose {issued.dose_record_id} is not at the hub"
         )
-    if dose.citizen_id != issued.citizen_id:
+    if dose.citizen_id != citizen_id:
         return Outcome.quarantined("dose_of_another_citizen", "the dose is another citizen's")
     stored_kid = base64.b64encode(bytes.fromhex(issued.signer_kid)).decode("ascii")
     signer = session.scalar(select(SignerCertificate).where(SignerCertificate.key_id == stored_kid))
@@ -83,7 +86,7 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     row = IssuedCertificate(
         id=issued.id,
         uvci=issued.uvci,
-        citizen_id=issued.citizen_id,
+        citizen_id=citizen_id,
         dose_record_id=issued.dose_record_id,
         signer_certificate_id=signer.id,
         issued_at=issued.issued_at,
@@ -96,7 +99,7 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     )
     session.add(row)
     session.flush()
-    revoked, left = _revoke_superseded(session, issued, ctx.now, actor)
+    revoked, left = _revoke_superseded(session, issued, citizen_id, ctx.now, actor)
     audit(
         session,
         occurred_at=ctx.now,
@@ -112,23 +115,27 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     return Outcome(RecordStatus.APPLIED, detail=detail)
 
 
-def _same(row: IssuedCertificate, issued: CertificateIssuedPayload) -> bool:
+def _same(row: IssuedCertificate, issued: CertificateIssuedPayload, citizen_id: uuid.UUID) -> bool:
     return (
         row.uvci == issued.uvci
-        and row.citizen_id == issued.citizen_id
+        and row.citizen_id == citizen_id
         and row.dose_record_id == issued.dose_record_id
         and row.issued_at == issued.issued_at
     )
 
 
 def _revoke_superseded(
-    session: Session, issued: CertificateIssuedPayload, now: datetime, actor: str
+    session: Session,
+    issued: CertificateIssuedPayload,
+    citizen_id: uuid.UUID,
+    now: datetime,
+    actor: str,
 ) -> tuple[list[str], list[str]]:
     revoked: list[str] = []
     left: list[str] = []
     for uvci in issued.supersedes:
         old = session.scalar(select(IssuedCertificate).where(IssuedCertificate.uvci == uvci))
-        if old is None or old.citizen_id != issued.citizen_id or old.revoked_at is not None:
+        if old is None or old.citizen_id != citizen_id or old.revoked_at is not None:
             left.append(uvci)
             continue
         old.revoked_at = now

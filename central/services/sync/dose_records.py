@@ -3,21 +3,23 @@
 Same id and payload: a no-op (duplicate). Same id, other payload: quarantined,
 never dropped. A dose the hub cannot tie to its citizen, lot or nurse is
 quarantined with the reason, for central staff to resolve; nothing a site
-sends is lost.
+sends is lost. A dose naming a site's walk-in id that the hub merged into a
+citizen it already held (`central.services.sync.citizen_aliases`) is stored
+on that citizen.
 
 The change log carries the dose's wire form (`DoseRecordPayload`), so a site
 holding the citizen stores the dose exactly as the giving site sent it.
 
 `apply_many` settles a whole push's doses set-wise: one query per thing a
-dose refers to (stored doses, citizens, lots, nurses, appointments, vials,
-the sites holding each citizen) for the lot, then one bulk insert. `apply`
+dose refers to (stored doses, citizens with the sites holding each, lots,
+nurses, appointments, vials) for the lot, then one bulk insert. `apply`
 is the same code for one record, so both give the same answers.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +39,8 @@ from central.db import (
     Vial,
 )
 from central.db.bulk import insert_rows
-from central.services.sync.audience import sites_by_citizen
+from central.services.sync.append_only import among, existing, stored_hashes
+from central.services.sync.citizen_aliases import resolve_citizens
 from central.services.sync.kinds import ApplyContext, Outcome
 from domain.sync_wire import DoseRecordPayload, RecordStatus, WireRecord
 from domain.wire import payload_hash
@@ -65,6 +68,7 @@ class _Known:
 
     stored_hashes: dict[uuid.UUID, str]
     citizens: set[uuid.UUID]
+    aliases: dict[uuid.UUID, uuid.UUID]
     lots: dict[tuple[str, str], uuid.UUID]
     nurse_sites: dict[uuid.UUID, uuid.UUID]
     appointments: set[uuid.UUID]
@@ -72,20 +76,12 @@ class _Known:
     citizen_sites: dict[uuid.UUID, set[uuid.UUID]]
 
 
-def _ids(session: Session, column: Any, values: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
-    wanted = {v for v in values if v is not None}
-    if not wanted:
-        return set()
-    return set(session.scalars(select(column).where(column.in_(wanted))))
-
-
 def _look_up(session: Session, records: Sequence[WireRecord], parsed: list[_Parsed]) -> _Known:
     doses = [p.dose for p in parsed]
-    record_ids = {r.id for r in records}
     voided = {d.voids_dose_id for d in doses if d.voids_dose_id is not None}
-    stored = session.execute(
-        select(DoseRecord.id, DoseRecord.payload_hash).where(DoseRecord.id.in_(record_ids | voided))
-    ).all()
+    stored = stored_hashes(
+        session, DoseRecord.id, DoseRecord.payload_hash, {r.id for r in records} | voided
+    )
     lot_keys = {(d.gtin, d.lot_number) for d in doses}
     lots: dict[tuple[str, str], uuid.UUID] = {}
     if lot_keys:
@@ -101,19 +97,49 @@ def _look_up(session: Session, records: Sequence[WireRecord], parsed: list[_Pars
     if nurses:
         nurse_sites = dict(
             session.execute(
-                select(SiteUser.id, SiteUser.site_id).where(SiteUser.id.in_(nurses))
+                select(SiteUser.id, SiteUser.site_id).where(among(session, SiteUser.id, nurses))
             ).all()
         )
-    citizens = _ids(session, Citizen.id, (d.citizen_id for d in doses))
+    # A site's walk-in id for a citizen the hub already held stands for that citizen.
+    aliases = resolve_citizens(session, {d.citizen_id for d in doses})
+    citizens, citizen_sites = _citizens(
+        session, {aliases.get(d.citizen_id, d.citizen_id) for d in doses}
+    )
     return _Known(
-        stored_hashes=dict(stored),
+        stored_hashes=stored,
         citizens=citizens,
+        aliases=aliases,
         lots=lots,
         nurse_sites=nurse_sites,
-        appointments=_ids(session, Appointment.id, (d.appointment_id for d in doses)),
-        vials=_ids(session, Vial.id, (d.vial_id for d in doses)),
-        citizen_sites=sites_by_citizen(session, citizens),
+        appointments=existing(session, Appointment.id, (d.appointment_id for d in doses)),
+        vials=existing(session, Vial.id, (d.vial_id for d in doses)),
+        citizen_sites=citizen_sites,
     )
+
+
+def _citizens(
+    session: Session, wanted: set[uuid.UUID]
+) -> tuple[set[uuid.UUID], dict[uuid.UUID, set[uuid.UUID]]]:
+    """Which citizens the hub knows, and the sites holding each, in one query.
+
+    The sites holding a citizen are those where it has (or had) an appointment,
+    as in `central.services.sync.audience.sites_by_citizen`.
+    """
+    known: set[uuid.UUID] = set()
+    sites: dict[uuid.UUID, set[uuid.UUID]] = {}
+    if not wanted:
+        return known, sites
+    rows = session.execute(
+        select(Citizen.id, Appointment.site_id)
+        .outerjoin(Appointment, Appointment.citizen_id == Citizen.id)
+        .where(among(session, Citizen.id, wanted))
+        .distinct()
+    )
+    for citizen_id, site_id in rows:
+        known.add(citizen_id)
+        if site_id is not None:
+            sites.setdefault(citizen_id, set()).add(site_id)
+    return known, sites
 
 
 def _parse(record: WireRecord) -> _Parsed | Outcome:
@@ -142,7 +168,8 @@ def apply_many(ctx: ApplyContext, records: Sequence[WireRecord]) -> list[Outcome
     for record, item in zip(records, parsed_or_refused, strict=True):
         stored = known.stored_hashes.get(record.id)
         if stored is not None:
-            outcomes.append(_resent(stored, payload_hash(record.payload)))
+            digest = item.digest if isinstance(item, _Parsed) else payload_hash(record.payload)
+            outcomes.append(_resent(stored, digest))
             continue
         if isinstance(item, Outcome):
             outcomes.append(item)
@@ -170,7 +197,8 @@ def _resent(stored_hash: str, digest: str) -> Outcome:
 def _row(ctx: ApplyContext, item: _Parsed, known: _Known) -> dict[str, Any] | Outcome:
     """The dose's hub row, or why it cannot be stored (checks in the order a nurse fixes them)."""
     dose = item.dose
-    if dose.citizen_id not in known.citizens:
+    citizen_id = known.aliases.get(dose.citizen_id, dose.citizen_id)
+    if citizen_id not in known.citizens:
         return Outcome.quarantined("unknown_citizen", f"no citizen {dose.citizen_id} at the hub")
     lot_id = known.lots.get((dose.gtin, dose.lot_number))
     if lot_id is None:
@@ -199,7 +227,7 @@ def _row(ctx: ApplyContext, item: _Parsed, known: _Known) -> dict[str, Any] | Ou
     return {
         "id": dose.id,
         "kind": kind.value,
-        "citizen_id": dose.citizen_id,
+        "citizen_id": citizen_id,
         "appointment_id": appointment_id,
         "site_id": ctx.site_id,
         "nurse_id": dose.vaccinator_id,
@@ -221,7 +249,11 @@ def _row(ctx: ApplyContext, item: _Parsed, known: _Known) -> dict[str, Any] | Ou
 
 def _announce(ctx: ApplyContext, item: _Parsed, known: _Known) -> tuple[NewChange, ...]:
     """The origin site first, then every other site holding the citizen, sorted."""
-    others = sorted(known.citizen_sites.get(item.dose.citizen_id, set()) - {ctx.site_id})
+    audience = [ctx.site_id]
+    citizen_id = known.aliases.get(item.dose.citizen_id, item.dose.citizen_id)
+    holders = known.citizen_sites.get(citizen_id)
+    if holders and (len(holders) > 1 or ctx.site_id not in holders):
+        audience += sorted(holders - {ctx.site_id})
     return tuple(
         NewChange(
             table_name=TABLE,
@@ -231,5 +263,5 @@ def _announce(ctx: ApplyContext, item: _Parsed, known: _Known) -> tuple[NewChang
             audience_site_id=site_id,
             origin_site_id=ctx.site_id,
         )
-        for site_id in [ctx.site_id, *others]
+        for site_id in audience
     )

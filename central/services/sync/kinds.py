@@ -115,6 +115,7 @@ def _registry() -> Mapping[str, RecordKind]:
             "appointment_events",
             MergePolicy.APPEND_ONLY,
             appointment_events.apply,
+            apply_many=appointment_events.apply_many,
             after=("walk_in_appointment",),
         ),
         RecordKind("citizen", "citizens", MergePolicy.HLC_FIELDS, citizens.apply),

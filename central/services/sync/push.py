@@ -25,6 +25,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -252,18 +253,44 @@ def _quarantine(
 ) -> None:
     tables = {name: kind.table for name, kind in registry().items()}
     for record, outcome in items:
+        payload, masked = _storable(record.model_dump(mode="json"))
+        detail = outcome.detail or ""
+        if masked:
+            detail += " (NUL characters of the record are shown as \u2400)"
         session.add(
             Quarantine(
                 site_id=site_id,
                 batch_id=batch_id,
                 table_name=tables.get(record.kind, record.kind)[:64],
                 record_id=str(record.id),
-                payload=record.model_dump(mode="json"),
+                payload=payload,
                 reason_code=outcome.reason or "unknown",
-                detail=outcome.detail or "",
+                detail=detail,
                 received_at=now,
             )
         )
+
+
+def _storable(value: Any) -> tuple[Any, bool]:
+    """`value` with every NUL character in its strings shown as U+2400, and whether any was.
+
+    PostgreSQL's text and jsonb refuse NUL; a record refused for holding one
+    must still be quarantined (else the push fails and blocks the site's outbox).
+    """
+    if isinstance(value, str):
+        return (value.replace("\x00", "\u2400"), True) if "\x00" in value else (value, False)
+    if isinstance(value, list):
+        pairs = [_storable(item) for item in value]
+        return [item for item, _ in pairs], any(masked for _, masked in pairs)
+    if isinstance(value, dict):
+        masked = False
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            clean_key, key_masked = _storable(key)
+            result[clean_key], item_masked = _storable(item)
+            masked = masked or key_masked or item_masked
+        return result, masked
+    return value, False
 
 
 def _record_status(

@@ -24,6 +24,7 @@ when restored from an old backup, which then gets its walk-ins back.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import time
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 from central.db import Appointment, Citizen, Site
 from central.services.records import upsert_change
 from central.services.sync.append_only import actor, parse
+from central.services.sync.citizen_aliases import resolve_citizen
 from central.services.sync.kinds import ApplyContext, Outcome
 from domain.sync_wire import RecordStatus, WalkInAppointmentPayload, WireRecord
 
@@ -51,19 +53,21 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     if site is None:  # the credential names a site; this is a broken hub, not a site's fault
         raise LookupError(f"the pushing site {ctx.site_id} is not in the hub database")
     zone = ZoneInfo(site.timezone)
+    # A walk-in the site registered under its own id for a citizen the hub held.
+    citizen_id = resolve_citizen(ctx.session, payload.citizen_id)
     stored = ctx.session.get(Appointment, payload.id)
     if stored is not None:
-        if _same(stored, payload, ctx, zone):
+        if _same(stored, payload, ctx, zone, citizen_id):
             return Outcome(RecordStatus.DUPLICATE)
         return Outcome.quarantined(
             "conflicting_payload",
             "an appointment with this id is already stored with different details",
         )
-    if ctx.session.get(Citizen, payload.citizen_id) is None:
+    if ctx.session.get(Citizen, citizen_id) is None:
         return Outcome.quarantined("unknown_citizen", f"no citizen {payload.citizen_id} at the hub")
     row = Appointment(
         id=payload.id,
-        citizen_id=payload.citizen_id,
+        citizen_id=citizen_id,
         site_id=ctx.site_id,
         day=payload.day,
         slot_start=_wall_clock(payload, zone),
@@ -88,7 +92,11 @@ def _wall_clock(payload: WalkInAppointmentPayload, zone: ZoneInfo) -> time:
 
 
 def _same(
-    stored: Appointment, payload: WalkInAppointmentPayload, ctx: ApplyContext, zone: ZoneInfo
+    stored: Appointment,
+    payload: WalkInAppointmentPayload,
+    ctx: ApplyContext,
+    zone: ZoneInfo,
+    citizen_id: uuid.UUID,
 ) -> bool:
     """Whether `stored` is this very walk-in as the site first sent it."""
     return (
@@ -96,7 +104,7 @@ def _same(
         and stored.replaces_appointment_id is None
         and stored.origin_site_id == ctx.site_id
         and stored.site_id == ctx.site_id
-        and stored.citizen_id == payload.citizen_id
+        and stored.citizen_id == citizen_id
         and stored.day == payload.day
         and stored.slot_start == _wall_clock(payload, zone)
         and stored.product_id == payload.product_code
