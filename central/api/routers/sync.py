@@ -114,7 +114,8 @@ async def push(
         )
     except SequenceGap as gap:
         return _gap_response(request, gap)
-    return Response(answer.model_dump_json(), media_type="application/json")
+    # One result per record: 25 KB for a site-day's 250 doses, a few KB gzipped.
+    return _json_body(request, answer.model_dump_json().encode("utf-8"))
 
 
 @router.get(
