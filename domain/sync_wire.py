@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -171,7 +172,11 @@ class SnapshotPage(_Response):
 
 
 class TableDigest(_Response):
-    """How many records of one table concern a site, and a hash of their ids."""
+    """How many records of one table concern a site, and a hash of their ids.
+
+    For tables whose rows change, each id is hashed with its version
+    (`replica_digest`).
+    """
 
     table: str
     count: int
@@ -179,10 +184,16 @@ class TableDigest(_Response):
 
 
 class VerifyResponse(_Response):
-    """The hub's view of what a site's replica should hold."""
+    """The hub's view of what a site's replica should hold.
+
+    ``tables`` holds the digests every client verifies (``dose_records``);
+    ``replica_tables`` those of every further table, which clients that
+    verify only ``tables`` ignore (an addition within the protocol version).
+    """
 
     tables: list[TableDigest]
     hub_time: datetime
+    replica_tables: list[TableDigest] = Field(default_factory=list)
 
 
 class SiteSyncRow(_Response):
@@ -330,10 +341,15 @@ class CitizenChangePayload(_Request):
 
 
 class IdList(_Response):
-    """Every id of one table the hub says a site's replica should hold, sorted."""
+    """Every id of one table the hub says a site's replica should hold, sorted.
+
+    ``versions``, for tables whose rows change, gives each id's version
+    (parallel to ``ids``), as hashed by `replica_digest`.
+    """
 
     table: str
     ids: list[uuid.UUID]
+    versions: list[str | None] | None = None
 
 
 class FetchRequest(_Request):
@@ -353,6 +369,41 @@ def id_digest(ids: list[uuid.UUID] | list[str]) -> str:
     """Hex SHA-256 over the sorted ids (lowercase text), one per line."""
     text = "\n".join(sorted(str(i).lower() for i in ids))
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def replica_line(record_id: uuid.UUID | str, version: str | None) -> str:
+    """One record's line in `digest_lines`: its id (lowercase, dashed), then its version."""
+    text = str(record_id).lower()
+    if len(text) == 32:  # the bare hex a database may store
+        text = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text if version is None else f"{text} {version}"
+
+
+def digest_lines(lines: Iterable[str]) -> str:
+    """Hex SHA-256 over `replica_line` lines, sorted (by id: ids have one length), one per line."""
+    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()
+
+
+def replica_digest(rows: Iterable[tuple[uuid.UUID, str | None]]) -> str:
+    """`digest_lines` of (id, version) pairs; with no versions this is `id_digest`.
+
+    Versions are plain text both sides compute alike (see
+    `central.services.sync.verify`).
+    """
+    return digest_lines(replica_line(i, v) for i, v in rows)
+
+
+def citizen_version(field_hlc: Mapping[str, str] | None) -> str:
+    """A citizen's version: the timestamp of each field that travels, by wire name.
+
+    Both sides hold the same timestamps once they agree; the site maps its
+    column names to wire names first.
+    """
+    if not field_hlc:
+        return ""
+    return ",".join(
+        f"{name}={stamp}" for name, stamp in sorted(field_hlc.items()) if name in CITIZEN_FIELDS
+    )
 
 
 class SiteUserPayload(_Request):

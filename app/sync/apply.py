@@ -11,7 +11,8 @@ Merge rules, the same as the hub's:
 - dose records and appointment events are append-only: an id already held is
   a no-op;
 - citizens merge field by field, the greater HLC timestamp winning (a field
-  without a timestamp on either side takes the hub's value);
+  without a timestamp on either side, or with the same timestamp on both
+  sides and another value, takes the hub's value);
 - appointments (hub-owned) are replaced by the hub's row.
 """
 
@@ -134,6 +135,10 @@ def apply_citizen(ctx: ApplyContext, change: PulledChange, payload: Mapping[str,
             theirs is None and ours is None
         )
         value = _local_value(local, payload[wire])
+        if theirs is not None and theirs == ours and getattr(citizen, local) != value:
+            # Two writes stamped alike (a clock behind, a restored store): the hub's
+            # value settles it, as the hub kept the one it received first.
+            take = True
         if take and getattr(citizen, local) != value:
             setattr(citizen, local, value)
             changed = True

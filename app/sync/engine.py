@@ -12,8 +12,10 @@ hub):
 2. pull: fetch pages after the stored cursor; each page and its cursor are
    stored in one transaction (a store that never pulled first fills itself
    from the hub's snapshot, `app.sync.snapshot`);
-3. verify: compare per-table counts and digests with the hub's; on a
-   mismatch fetch exactly the missing records (never a wipe);
+3. verify: compare per-table counts and digests (ids, with versions where
+   rows change) with the hub's (`app.sync.replica`); on a mismatch fetch
+   exactly the records missing or stale here (never a wipe), and queue again
+   records born here that the hub lacks, sending them in the same round;
 4. certificate lists (when given a `ListSource`): fetch, check against the
    pinned CSCA and store the trust and revocation lists
    (`app.sync.certificate_lists`). A refused or unreachable list does not
@@ -29,14 +31,12 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from app.local_db.models.doses import DoseRecord
-from app.local_db.models.sync import OutboxEntry, SyncOutcome, SyncRound, SyncState
+from app.local_db.models.sync import SyncOutcome, SyncRound, SyncState
 from app.local_db.unit_of_work import session_scope
-from app.sync import outbox
+from app.sync import outbox, replica
 from app.sync.apply import apply_changes
 from app.sync.apply_chunks import apply_in_chunks
 from app.sync.certificate_lists import ListSource, refresh_lists
@@ -50,7 +50,7 @@ from domain.sync_wire import (
     MAX_PULL_PAGE,
     PushRequest,
     RecordStatus,
-    id_digest,
+    digest_lines,
 )
 
 log = logging.getLogger("imuno.site.sync")
@@ -58,6 +58,7 @@ log = logging.getLogger("imuno.site.sync")
 CLIENT_VERSION = "imuno-site/0.1"
 _MAX_RESTORES_PER_ROUND = 2
 _FETCH_CHUNK = MAX_PULL_PAGE
+_ABSENT = object()
 
 
 @dataclass
@@ -74,6 +75,7 @@ class RoundReport:
     restored: bool = False
     verified: bool = False
     refetched: int = 0
+    resent: int = 0
     unconfirmed: int = 0
     backlog: int = 0
     hub_clock_offset_ms: int | None = None
@@ -288,36 +290,52 @@ class SyncEngine:
 
     # -- verify ------------------------------------------------------------------------
 
-    def _local_ids(self, session: Session, table: str) -> set[uuid.UUID]:
-        if table != "dose_records":
-            raise SyncError(detail=f"the hub verifies a table this client does not: {table}")
-        held = set(session.scalars(sa.select(DoseRecord.id)))
-        waiting = set(
-            session.scalars(
-                sa.select(OutboxEntry.record_id).where(OutboxEntry.table_name == "dose_record")
-            )
-        )
-        return held - waiting
-
     def _verify(self, report: RoundReport) -> None:
+        """Compare each verified table with the hub; repair what differs; send what was queued."""
         hub_view = self.transport.verify()
         all_match = True
-        for digest in hub_view.tables:
+        resent = 0
+        for digest in [*hub_view.tables, *hub_view.replica_tables]:
             with session_scope(self.engine, write=False) as session:
-                local = self._local_ids(session, digest.table)
-            if len(local) == digest.count and id_digest(sorted(local, key=str)) == digest.digest:
+                lines = replica.held_lines(session, digest.table)
+            if len(lines) == digest.count and digest_lines(lines) == digest.digest:
                 continue
             all_match = False
-            hub_ids = set(self.transport.ids(digest.table).ids)
-            missing = sorted(hub_ids - local, key=str)
-            report.unconfirmed += len(local - hub_ids)
-            for start in range(0, len(missing), _FETCH_CHUNK):
-                chunk = missing[start : start + _FETCH_CHUNK]
-                fetched = self.transport.fetch(digest.table, chunk)
-                with session_scope(self.engine) as session:
-                    applied = apply_changes(
-                        session, self.site_id, fetched.changes, self.clock.now()
-                    )
-                report.refetched += applied.applied
-                report.skipped.extend(applied.skipped)
+            with session_scope(self.engine, write=False) as session:
+                local = replica.held(session, digest.table)
+            resent += self._repair(digest.table, local, report)
         report.verified = all_match
+        if resent:
+            self._push_all(report)
+
+    def _repair(self, table: str, local: dict[uuid.UUID, str | None], report: RoundReport) -> int:
+        """Re-pull what differs from the hub's list; re-queue ours it lacks. Returns re-queued."""
+        listed = self.transport.ids(table)
+        versions = listed.versions or [None] * len(listed.ids)
+        hub_rows = dict(zip(listed.ids, versions, strict=True))
+        with session_scope(self.engine, write=False) as session:
+            pending = replica.waiting(session, table)
+        stale = sorted(
+            (
+                record_id
+                for record_id, version in hub_rows.items()
+                if record_id not in pending and local.get(record_id, _ABSENT) != version
+            ),
+            key=str,
+        )
+        for start in range(0, len(stale), _FETCH_CHUNK):
+            fetched = self.transport.fetch(table, stale[start : start + _FETCH_CHUNK])
+            with session_scope(self.engine) as session:
+                applied = apply_changes(session, self.site_id, fetched.changes, self.clock.now())
+            report.refetched += applied.applied
+            report.skipped.extend(applied.skipped)
+        unknown = set(local) - set(hub_rows)
+        with session_scope(self.engine) as session:
+            queued = replica.resend(
+                session, table, unknown, site_id=self.site_id, now=self.clock.now()
+            )
+        report.unconfirmed += len(unknown) - queued
+        report.resent += queued
+        if queued:
+            log.warning("%s: %d record(s) the hub lacks queued again", table, queued)
+        return queued

@@ -163,4 +163,6 @@ def test_a_site_cannot_read_staff_status(served: tuple[World, str]) -> None:
     )
     assert response.status_code == 403
     with pytest.raises(SyncRefused):
-        transport.fetch("citizens", [world.hub_citizen().id])
+        transport.fetch("staff_users", [world.hub_citizen().id])
+    # A verified table gives only what the site should hold: not a citizen booked nowhere.
+    assert transport.fetch("citizens", [world.hub_citizen().id]).changes == []

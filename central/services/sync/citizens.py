@@ -7,6 +7,25 @@ writer had seen the other. A concurrent change of an identity field (names,
 date of birth, JMBG) with a different value is also written to the conflict
 log, with the kept and the lost write, for central staff to review.
 
+A write the hub already received is a no-op (sync rule 2 holds for citizen
+writes too). A site restored from a backup sends again writes the hub merged
+long ago; by then another site may have corrected the value on top of one,
+and comparing it again would log a conflict between a write and its own
+correction. So every received write is kept in the audit trail (action
+`RECEIVED`: what the site wrote, with its timestamps and the values it
+replaced), and a write concurrent with the hub's value is first looked up
+there. A sequential write (its base is what the hub holds) cannot have been
+received before, so the look-up (indexed by citizen) is made only on the
+rare concurrent path.
+
+Two different writes can carry the same timestamp: a site's hybrid clock
+starts afresh from the value it replaces, so a site whose clock is behind,
+restored from a backup that lacks its first write, stamps its second write
+exactly like the first. Such a write is not "this very write" (its value
+differs): it is concurrent with the one the hub holds, which stays (it came
+first; sites take the hub's value on a tie, `app.sync.apply`), and the pair
+goes to the conflict log like any other.
+
 A citizen new to the hub (a walk-in registered at a site) is created from
 the write, which must then carry every required field.
 """
@@ -22,8 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.db import Citizen, ConflictLog, NewChange, Site
-from central.services.records import json_value, upsert_change
+from central.db import AuditLog, Citizen, ConflictLog, NewChange, Site
+from central.services.records import audit, json_value, upsert_change
 from central.services.sync.audience import citizen_sites
 from central.services.sync.kinds import ApplyContext, Outcome
 from domain.hlc import HlcFormatError, Timestamp
@@ -72,6 +91,9 @@ class _Values(BaseModel):
 
 _NULLABLE = frozenset({"phone", "email"})
 
+RECEIVED = "citizen.write_received"
+"""Audit action of a citizen write received from a site (``after``: the write as sent)."""
+
 
 def _parse(change: CitizenChangePayload) -> dict[str, Any]:
     """The written values, typed; raises ValueError naming what is wrong."""
@@ -96,6 +118,48 @@ def _site_of(session: Session, stamp: str) -> uuid.UUID | None:
     return session.scalar(select(Site.id).where(Site.code == node))
 
 
+def _written(change: CitizenChangePayload, values: dict[str, Any]) -> dict[str, Any]:
+    """The write as the audit trail keeps it: values, their timestamps, what they replaced."""
+    return {
+        "values": {name: json_value(value) for name, value in values.items()},
+        "field_hlc": dict(change.field_hlc),
+        "base_hlc": dict(change.base_hlc),
+    }
+
+
+def _received_before(session: Session, citizen_id: uuid.UUID, written: dict[str, Any]) -> bool:
+    """Whether this very write (same fields, timestamps and values) reached the hub before."""
+    earlier = session.scalars(
+        select(AuditLog.after).where(
+            AuditLog.entity_table == Citizen.__tablename__,
+            AuditLog.entity_id == str(citizen_id),
+            AuditLog.action == RECEIVED,
+        )
+    )
+    return any(
+        after is not None
+        and after.get("field_hlc") == written["field_hlc"]
+        and after.get("values") == written["values"]
+        for after in earlier
+    )
+
+
+def _audit_received(
+    ctx: ApplyContext, citizen_id: uuid.UUID, before: dict[str, Any] | None, written: dict[str, Any]
+) -> None:
+    audit(
+        ctx.session,
+        occurred_at=ctx.now,
+        actor=f"site:{ctx.site_id}",
+        action=RECEIVED,
+        entity_table=Citizen.__tablename__,
+        entity_id=str(citizen_id),
+        site_id=ctx.site_id,
+        before=before,
+        after=written,
+    )
+
+
 def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     """Merge one pushed citizen write, or say why not."""
     try:
@@ -105,21 +169,33 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
         return Outcome.quarantined("invalid_payload", str(exc)[:2000])
     session = ctx.session
     citizen = session.get(Citizen, record.id)
+    written = _written(change, values)
     if citizen is None:
-        return _create(ctx, record.id, change, values)
+        return _create(ctx, record.id, change, values, written)
     current_hlc: dict[str, str] = dict(citizen.field_hlc or {})
-    changed = False
+    fresh = {
+        name
+        for name, value in values.items()
+        if change.field_hlc[name] != current_hlc.get(name)
+        or json_value(value) != json_value(getattr(citizen, name))
+    }
+    if not fresh:
+        return Outcome(RecordStatus.DUPLICATE)  # this very write is what the hub holds
+    concurrent = {name for name in fresh if change.base_hlc.get(name) != current_hlc.get(name)}
+    if concurrent and _received_before(session, citizen.id, written):
+        return Outcome(RecordStatus.DUPLICATE)  # merged before; the hub has moved on since
+    before = {
+        "values": {name: json_value(getattr(citizen, name)) for name in values},
+        "field_hlc": {name: current_hlc.get(name) for name in values},
+    }
     incoming_won_all = True
-    for name, value in values.items():
+    for name in sorted(fresh, key=list(values).index):
+        value = values[name]
         incoming = change.field_hlc[name]
         current = current_hlc.get(name)  # None: never written with a timestamp
-        if incoming == current:
-            continue  # this very write is already merged
-        changed = True
-        concurrent = change.base_hlc.get(name) != current
         incoming_wins = current is None or incoming > current
         current_value = json_value(getattr(citizen, name))
-        if concurrent and name in IDENTITY_FIELDS and json_value(value) != current_value:
+        if name in concurrent and name in IDENTITY_FIELDS and json_value(value) != current_value:
             current_stamp = current or citizen.hlc
             kept, lost = (incoming, current_stamp) if incoming_wins else (current_stamp, incoming)
             kept_value, lost_value = (
@@ -145,11 +221,10 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
             current_hlc[name] = incoming
         else:
             incoming_won_all = False
-    if not changed:
-        return Outcome(RecordStatus.DUPLICATE)
     citizen.field_hlc = current_hlc
     citizen.hlc = max([citizen.hlc, *current_hlc.values()])
     citizen.updated_at = ctx.now
+    _audit_received(ctx, citizen.id, before, written)
     session.flush()
     # The pushing site needs the merged row back only when some of its writes lost.
     origin = ctx.site_id if incoming_won_all else None
@@ -167,7 +242,11 @@ def _announce(
 
 
 def _create(
-    ctx: ApplyContext, citizen_id: uuid.UUID, change: CitizenChangePayload, values: dict[str, Any]
+    ctx: ApplyContext,
+    citizen_id: uuid.UUID,
+    change: CitizenChangePayload,
+    values: dict[str, Any],
+    written: dict[str, Any],
 ) -> Outcome:
     missing = REQUIRED_FOR_NEW - set(values)
     if missing:
@@ -200,6 +279,7 @@ def _create(
         setattr(citizen, name, value)
     session.add(citizen)
     session.flush()
+    _audit_received(ctx, citizen_id, None, written)
     return Outcome(
         RecordStatus.APPLIED, changes=_announce(session, citizen, ctx.site_id, ctx.site_id)
     )

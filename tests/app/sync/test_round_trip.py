@@ -131,8 +131,13 @@ def test_a_dose_for_a_citizen_unknown_at_the_hub_is_quarantined(world: World) ->
     assert [q.split(": ")[1] for q in report.quarantined] == ["unknown_lot"]
     assert world.hub_count(DoseRecord, id=dose_id) == 0
     assert world.hub_count(Quarantine, reason_code="unknown_lot") == 1
-    assert not report.verified
-    assert report.unconfirmed == 1
+    # In quarantine the dose reached the hub (a person must look): the replicas
+    # agree, and it is not sent again round after round.
+    assert report.verified
+    assert report.resent == 0
+    following = site.sync()
+    assert following.pushed == 0
+    assert world.hub_count(Quarantine, reason_code="unknown_lot") == 1
 
 
 def test_other_sites_dose_reaches_the_site_holding_the_citizen(world: World) -> None:

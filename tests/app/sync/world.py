@@ -152,6 +152,19 @@ class SiteClient:
                 shutil.copy2(extra, Path(f"{target}{suffix}"))
         return target
 
+    def restart(self) -> None:
+        """The site's process starts again on its store (after being killed): a new engine."""
+        old = self.engine
+        self.store.dispose()
+        self.store = open_site_store(self.path)
+        self.engine = SyncEngine(
+            self.store,
+            old.transport,
+            clock=self.clock,
+            site_id=self.site_id,
+            page_size=old.page_size,
+        )
+
     def restore(self, backup: Path) -> None:
         """Replace the store with `backup` (the laptop restored from an old copy)."""
         self.store.dispose()
