@@ -79,12 +79,16 @@ class CitizenAlias(Base):
     site's write into the citizen it holds (identity differences go to the
     conflict log) and records the site's id here, so every record the site
     sends under it (the dose, the walk-in appointment, a certificate) lands on
-    the one citizen. Rows are never changed or deleted.
+    the one citizen. ``field_hlc`` holds, per field, the latest timestamp the
+    site wrote under the alias: the version of the person as that site holds
+    them, which the hub's replica check compares (`central.services.sync.verify`).
+    Rows are never deleted.
     """
 
     __tablename__ = "citizen_aliases"
 
     alias_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     citizen_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("citizens.id"), index=True)
-    site_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("sites.id"))
+    site_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("sites.id"), index=True)
+    field_hlc: Mapped[dict[str, str]] = mapped_column(json_document())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ a dose they already had, and nothing waits in quarantine.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,7 +33,7 @@ def resolve_citizens(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UU
             among(session, CitizenAlias.alias_id, wanted)
         )
     )
-    return {alias: citizen for alias, citizen in rows}
+    return dict(rows.all())
 
 
 def resolve_citizen(session: Session, citizen_id: uuid.UUID) -> uuid.UUID:
@@ -48,9 +48,27 @@ def add_alias(
     citizen_id: uuid.UUID,
     site_id: uuid.UUID,
     now: datetime,
-) -> None:
+) -> CitizenAlias:
     """Record that `site_id` knows citizen `citizen_id` as `alias_id`."""
-    session.add(
-        CitizenAlias(alias_id=alias_id, citizen_id=citizen_id, site_id=site_id, created_at=now)
+    alias = CitizenAlias(
+        alias_id=alias_id, citizen_id=citizen_id, site_id=site_id, field_hlc={}, created_at=now
     )
+    session.add(alias)
     session.flush()
+    return alias
+
+
+def note_write(alias: CitizenAlias, field_hlc: Mapping[str, str]) -> None:
+    """Keep the latest timestamp per field the site wrote under `alias` (its replica's version)."""
+    merged = dict(alias.field_hlc or {})
+    for name, stamp in field_hlc.items():
+        if stamp > merged.get(name, ""):
+            merged[name] = stamp
+    alias.field_hlc = merged
+
+
+def alias_sites(session: Session, citizen_id: uuid.UUID) -> set[uuid.UUID]:
+    """Sites that know `citizen_id` only under an alias of their own."""
+    return set(
+        session.scalars(select(CitizenAlias.site_id).where(CitizenAlias.citizen_id == citizen_id))
+    )

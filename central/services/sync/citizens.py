@@ -41,9 +41,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.db import AuditLog, Citizen, ConflictLog, NewChange, Site
+from central.db import AuditLog, Citizen, CitizenAlias, ConflictLog, NewChange, Site
 from central.services.records import audit, json_value, upsert_change
 from central.services.sync.audience import citizen_sites
+from central.services.sync.citizen_aliases import add_alias, alias_sites, note_write
 from central.services.sync.kinds import ApplyContext, Outcome
 from domain.hlc import HlcFormatError, Timestamp
 from domain.sync_wire import (
@@ -168,10 +169,20 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     except (ValidationError, ValueError, HlcFormatError) as exc:
         return Outcome.quarantined("invalid_payload", str(exc)[:2000])
     session = ctx.session
-    citizen = session.get(Citizen, record.id)
+    alias = session.get(CitizenAlias, record.id)
+    citizen = session.get(Citizen, alias.citizen_id if alias is not None else record.id)
     written = _written(change, values)
     if citizen is None:
-        return _create(ctx, record.id, change, values, written)
+        holder = _jmbg_holder(session, values)
+        if holder is None:
+            return _create(ctx, record.id, change, values, written)
+        # A walk-in registered at the site under its own id: the same person.
+        alias = add_alias(
+            session, alias_id=record.id, citizen_id=holder.id, site_id=ctx.site_id, now=ctx.now
+        )
+        citizen = holder
+    if alias is not None:
+        note_write(alias, change.field_hlc)
     current_hlc: dict[str, str] = dict(citizen.field_hlc or {})
     fresh = {
         name
@@ -231,10 +242,20 @@ def apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
     return Outcome(RecordStatus.APPLIED, changes=_announce(session, citizen, ctx.site_id, origin))
 
 
+def _jmbg_holder(session: Session, values: dict[str, Any]) -> Citizen | None:
+    """The citizen the hub holds under the written JMBG, for a write of a citizen new to it."""
+    if "jmbg" not in values or REQUIRED_FOR_NEW - set(values):
+        return None
+    return session.scalar(select(Citizen).where(Citizen.jmbg == values["jmbg"]))
+
+
 def _announce(
     session: Session, citizen: Citizen, site_id: uuid.UUID, origin: uuid.UUID | None
 ) -> tuple[NewChange, ...]:
-    audience = sorted(citizen_sites(session, citizen.id) | {site_id})
+    # A site knowing the person under its own alias would refuse the row (same JMBG,
+    # other id); it keeps its own record of the person instead.
+    sites = citizen_sites(session, citizen.id) | {site_id}
+    audience = sorted(sites - alias_sites(session, citizen.id))
     return tuple(
         replace(upsert_change(citizen, audience_site_id=s, hlc=citizen.hlc), origin_site_id=origin)
         for s in audience

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Select, String, Text, cast, func, null, or_, select, type_coerce
+from sqlalchemy import Select, String, Text, cast, func, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from central.db import (
@@ -45,6 +45,7 @@ from central.db import (
     AppointmentEvent,
     ChangeLog,
     Citizen,
+    CitizenAlias,
     DoseRecord,
     DoseVoid,
     Quarantine,
@@ -124,9 +125,19 @@ def _appointment_events(site_id: uuid.UUID) -> Select[Any, Any]:
 
 
 def _citizens(site_id: uuid.UUID) -> Select[Any, Any]:
-    return select(Citizen.id, Citizen.field_hlc).where(
-        or_(Citizen.id.in_(_booked_here(site_id)), Citizen.origin_site_id == site_id)
+    # A person the site registered under its own id while the hub held them (a
+    # walk-in, `central.services.sync.citizen_aliases`) is held there under that
+    # id, with the timestamps of the site's own writes.
+    aliased = select(CitizenAlias.citizen_id).where(CitizenAlias.site_id == site_id)
+    held = select(Citizen.id, Citizen.field_hlc).where(
+        or_(Citizen.id.in_(_booked_here(site_id)), Citizen.origin_site_id == site_id),
+        Citizen.id.not_in(aliased),
     )
+    as_aliases = select(CitizenAlias.alias_id, CitizenAlias.field_hlc).where(
+        CitizenAlias.site_id == site_id
+    )
+    both = union_all(held, as_aliases).subquery()
+    return select(both.c[0], both.c[1])
 
 
 def _announced(table: str, site_id: uuid.UUID) -> Select[uuid.UUID]:
