@@ -101,7 +101,9 @@ def sequence_gap(session: Session, acknowledged: int) -> SequenceGap:
     )
 
 
-def _apply(ctx: ApplyContext, record: WireRecord) -> Outcome:
+def apply_record(ctx: ApplyContext, record: WireRecord) -> Outcome:
+    """One record through its kind's handler in a savepoint; what the database refuses is
+    quarantined as ``refused_by_database`` (a push, and a retry from quarantine)."""
     kind = registry().get(record.kind)
     if kind is None:
         return Outcome.quarantined("unknown_kind", f"the hub does not know kind {record.kind!r}")
@@ -121,7 +123,7 @@ def _apply_kind(ctx: ApplyContext, name: str, records: Sequence[WireRecord]) -> 
     """One kind's records of the batch, set-wise when the kind can, else one by one."""
     kind = registry().get(name)
     if kind is None or kind.apply_many is None or len(records) == 1:
-        return [_apply(ctx, record) for record in records]
+        return [apply_record(ctx, record) for record in records]
     savepoint = ctx.session.begin_nested()
     try:
         outcomes = list(kind.apply_many(ctx, records))
@@ -129,7 +131,7 @@ def _apply_kind(ctx: ApplyContext, name: str, records: Sequence[WireRecord]) -> 
         # Some record the database refuses: settle them one by one, so it
         # alone is quarantined and the rest still apply.
         savepoint.rollback()
-        return [_apply(ctx, record) for record in records]
+        return [apply_record(ctx, record) for record in records]
     savepoint.commit()
     if len(outcomes) != len(records):
         raise AssertionError(f"{name}: apply_many answered {len(outcomes)} of {len(records)}")

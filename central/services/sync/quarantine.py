@@ -23,7 +23,6 @@ from typing import ClassVar, Final
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from central.db import NewChange, Quarantine, Site, append_changes
@@ -31,7 +30,8 @@ from central.services.context import Hub
 from central.services.errors import Conflict, NotFound
 from central.services.pagination import DEFAULT_PAGE_SIZE, newest_first
 from central.services.records import audit
-from central.services.sync.kinds import ApplyContext, Outcome, registry
+from central.services.sync.kinds import ApplyContext, Outcome
+from central.services.sync.push import apply_record
 from domain.review_wire import (
     Dismissal,
     QuarantineList,
@@ -114,20 +114,7 @@ def _apply_again(session: Session, row: Quarantine, hub: Hub) -> Outcome:
         record = WireRecord.model_validate(row.payload)
     except ValidationError as exc:
         return Outcome.quarantined("invalid_payload", str(exc)[:2000])
-    kind = registry().get(record.kind)
-    if kind is None:
-        return Outcome.quarantined("unknown_kind", f"the hub does not know kind {record.kind!r}")
-    ctx = ApplyContext(session, row.site_id, hub.clock.now())
-    savepoint = session.begin_nested()
-    try:
-        outcome = kind.handler(ctx, record)
-    except SQLAlchemyError as exc:
-        savepoint.rollback()
-        return Outcome.quarantined(
-            "refused_by_database", str(getattr(exc, "orig", None) or exc)[:2000]
-        )
-    savepoint.commit()
-    return outcome
+    return apply_record(ApplyContext(session, row.site_id, hub.clock.now()), record)
 
 
 def _open_row(session: Session, quarantine_id: uuid.UUID) -> Quarantine:
