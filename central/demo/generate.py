@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 import time as timer
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
@@ -47,6 +47,7 @@ from central.db import (
     read_only,
     session_factory,
 )
+from central.db.bulk import bulk_page_cache
 from central.demo.errors import DemoDatabaseNotEmpty, DemoSizeInvalid
 from central.demo.limits import MAX_CITIZENS, MAX_SITES, MAX_WORKERS
 from central.demo.people import CAMPAIGN_TIMEZONE, REGISTRATION_DAYS, Population, make_population
@@ -177,7 +178,7 @@ def _load(engine: Engine, demo: _Demo, workers: int, tell: Progress) -> dict[str
             stack.callback(staged.release, connection)
         with Session(bind=connection, expire_on_commit=False) as session, session.begin():
             _require_empty(session)
-            with _bulk_tuning(session):
+            with bulk_page_cache(session, kib=_SQLITE_BULK_CACHE_KIB):
                 written = _write(session, demo, citizens, registrations, staged, tell)
     return written
 
@@ -189,21 +190,6 @@ def _require_empty(session: Session) -> None:
     }
     if any(counts.values()):
         raise DemoDatabaseNotEmpty(**counts)
-
-
-@contextmanager
-def _bulk_tuning(session: Session) -> Iterator[None]:
-    """A larger page cache on SQLite while loading, restored afterwards."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 def _local(day: date, clock: time) -> datetime:
