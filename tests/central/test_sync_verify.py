@@ -113,3 +113,29 @@ def test_the_fast_digest_equals_the_digest_of_the_id_list(world: World) -> None:
             assert (fast[table].count, fast[table].digest) == (len(rows), replica_digest(rows))
     assert fast["dose_records"].count == 1
     assert fast["citizens"].count == 2
+
+
+def test_receipts_recorded_at_the_hub_are_not_in_the_site_replica(
+    migrated_url: str,
+) -> None:
+    # The demo's stock history books receipts at the hub for each site; receipts
+    # travel up only, so a site never holds them and must not be asked to.
+    from datetime import date
+
+    from central.db import Receipt, Site, make_engine
+    from central.demo.generate import generate_demo
+
+    engine = make_engine(migrated_url)
+    try:
+        generate_demo(engine, citizens=50, sites=2, seed=3, start=date(2021, 6, 1), workers=1)
+        with sa.orm.Session(engine) as session:
+            site_id = session.scalars(sa.select(Site.id).order_by(Site.code)).first()
+            assert site_id is not None
+            held_at_hub = session.scalar(
+                sa.select(sa.func.count()).select_from(Receipt).where(Receipt.site_id == site_id)
+            )
+            listed = verify_service.replica_rows(session, site_id, "receipts")
+    finally:
+        engine.dispose()
+    assert held_at_hub
+    assert listed == []
